@@ -1,0 +1,69 @@
+# Tenant Provisioning Service: build, demo, tests and benchmarks.
+#
+#   make demo    onboard the example tenants on the local runtime
+#   make test    every test: Rust unit, integration and end-to-end tests
+#                against moto, then the CDK app's tests
+#   make bench   benchmarks; figures go to docs/benchmarks.md
+#
+# Everything installs into the repository: .venv (moto, cargo-lambda,
+# cfn-lint) and infra/node_modules. One cargo target directory is shared by
+# every step so the workspace compiles once per profile.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+PYTHON ?= python3
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+export TPS_MOTO_SERVER ?= $(VENV)/bin/moto_server
+export PATH := $(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+# Lambda architecture for deployment builds: x86_64 or arm64.
+LAMBDA_ARCH ?= x86_64
+
+.PHONY: help venv node deps build lambdas demo test test-rust test-infra bench clean
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+infra/node_modules/.installed: infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node: infra/node_modules/.installed
+
+deps: venv node
+
+build:
+	cargo build --workspace --all-targets
+
+# Release bootstrap binaries for Lambda, in target/lambda/<function>/bootstrap.
+lambdas: venv
+	cargo lambda build --release --package tps-functions \
+		$(if $(filter arm64,$(LAMBDA_ARCH)),--arm64,--x86-64)
+
+demo: venv
+	cargo run --quiet --package tps-cli --bin tps -- local demo
+
+test-rust: venv
+	cargo test --workspace --no-fail-fast
+
+test-infra: deps lambdas
+	cd infra && npm test
+
+test: test-rust test-infra
+
+bench: venv
+	@echo "no benchmarks yet"
+
+clean:
+	cargo clean
+	rm -rf infra/cdk.out

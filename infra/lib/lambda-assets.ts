@@ -1,0 +1,63 @@
+// Location and sanity checks of the prebuilt Lambda bootstrap binaries.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { LambdaArchitectureName } from './config';
+import { FUNCTION_BINARIES, type FunctionKind } from './naming';
+
+/** Environment variable that replaces the asset root, for example with placeholder directories. */
+export const LAMBDA_ASSET_DIR_ENV = 'TPS_LAMBDA_ASSET_DIR';
+
+/** Where `make lambdas` (`cargo lambda build --release`) writes `<bin>/bootstrap`. */
+export const DEFAULT_LAMBDA_ASSET_DIR = path.resolve(__dirname, '..', '..', 'target', 'lambda');
+
+/** ELF `e_machine` values (System V ABI) of the two Lambda architectures. */
+const ELF_MACHINE: Readonly<Record<LambdaArchitectureName, number>> = { x86_64: 0x3e, arm64: 0xb7 };
+
+/** Returns the asset root: `$TPS_LAMBDA_ASSET_DIR` when set, else `target/lambda` of the workspace. */
+export function lambdaAssetRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env[LAMBDA_ASSET_DIR_ENV];
+  return override ? path.resolve(override) : DEFAULT_LAMBDA_ASSET_DIR;
+}
+
+/**
+ * Returns the asset directory of one function after checking that it holds
+ * a `bootstrap` file and, when that file is an ELF binary, that it was built
+ * for `architecture`. Non-ELF files pass unchecked so that tests can run on
+ * placeholder directories.
+ */
+export function lambdaAssetDir(root: string, kind: FunctionKind, architecture: LambdaArchitectureName): string {
+  const dir = path.join(root, FUNCTION_BINARIES[kind]);
+  const bootstrap = path.join(dir, 'bootstrap');
+  if (!fs.existsSync(bootstrap)) {
+    throw new Error(
+      `Lambda asset ${bootstrap} is missing: run \`make lambdas\` at the repository root, ` +
+        `or set ${LAMBDA_ASSET_DIR_ENV} to a directory that has ${FUNCTION_BINARIES[kind]}/bootstrap`,
+    );
+  }
+
+  const machine = elfMachine(bootstrap);
+  if (machine !== undefined && machine !== ELF_MACHINE[architecture]) {
+    const built = Object.entries(ELF_MACHINE).find(([, value]) => value === machine)?.[0] ?? `ELF machine 0x${machine.toString(16)}`;
+    throw new Error(
+      `${bootstrap} is built for ${built} but ddk.json configures ${architecture}: ` +
+        `rebuild with \`make lambdas LAMBDA_ARCH=${architecture}\` or change lambda_architecture`,
+    );
+  }
+  return dir;
+}
+
+/** Reads `e_machine` of a little-endian ELF file, or returns undefined for any other file. */
+function elfMachine(file: string): number | undefined {
+  const header = Buffer.alloc(20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const read = fs.readSync(fd, header, 0, header.length, 0);
+    const isElf = read === header.length && header.readUInt32BE(0) === 0x7f454c46;
+    const littleEndian = header[5] === 1;
+    return isElf && littleEndian ? header.readUInt16LE(18) : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
