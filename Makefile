@@ -56,7 +56,9 @@ demo: venv
 test-rust: venv
 	cargo test --workspace --no-fail-fast
 
+# The CDK tests compare the synthesized template with `tps local manifest`.
 test-infra: deps lambdas
+	cargo build --package tps-cli --bin tps
 	cd infra && npm test
 
 test: test-rust test-infra

@@ -1,5 +1,9 @@
 // Builds the CDK app: one TPS stack per environment in ddk.json, plus the
-// pipeline stack, with cdk-nag's AWS Solutions checks on all of them.
+// pipeline stack, with cdk-nag's AWS Solutions checks on all of them. An
+// environment that only hosts the pipeline gets no TPS stack.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -9,6 +13,16 @@ import { tpsNames } from './naming';
 import { PipelineStack } from './pipeline-stack';
 import { TpsStack } from './tps-stack';
 
+/**
+ * Returns the context of infra/cdk.json (feature flags). The CLI passes it
+ * to `bin/app.ts` itself; tests and scripts pass it to {@link buildApp} so
+ * that they build the same templates.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  const file = path.resolve(__dirname, '..', 'cdk.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')).context;
+}
+
 export interface TpsAppOptions {
   readonly config: TpsConfig;
   readonly lambdaAssetRoot: string;
@@ -17,7 +31,7 @@ export interface TpsAppOptions {
 
 export interface TpsApp {
   readonly app: App;
-  /** Directly deployable stacks, in ddk.json order. */
+  /** Directly deployable TPS stacks, in ddk.json order. */
   readonly stacks: readonly TpsStack[];
   readonly pipeline: PipelineStack;
 }
@@ -28,7 +42,9 @@ export function buildApp(options: TpsAppOptions): TpsApp {
   // Synthesis fails on any finding that is not acknowledged with a reason.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
-  const stacks = config.environments.map((environment) => {
+  const { environment: pipelineHost, targetEnvironment } = config.pipelineConfig;
+  const deployed = config.environments.filter((e) => e.key !== pipelineHost || e.key === targetEnvironment);
+  const stacks = deployed.map((environment) => {
     const names = tpsNames(config.team, environment.name);
     return new TpsStack(app, names.stack, {
       stackName: names.stack,
@@ -40,7 +56,7 @@ export function buildApp(options: TpsAppOptions): TpsApp {
     });
   });
 
-  const host = config.environments.find((e) => e.key === config.pipelineConfig.environment)!;
+  const host = config.environments.find((e) => e.key === pipelineHost)!;
   const pipeline = new PipelineStack(app, `tps-${config.team}-${config.pipeline}-pipeline`, {
     env: { account: host.account, region: host.region },
     config,

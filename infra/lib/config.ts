@@ -12,7 +12,7 @@ export const DEFAULT_DDK_PATH = path.resolve(__dirname, '..', '..', 'ddk.json');
 export const DEFAULT_TEAM = 'demoteam';
 export const DEFAULT_PIPELINE = 'cmpl';
 export const DEFAULT_LAMBDA_ARCHITECTURE: LambdaArchitectureName = 'x86_64';
-/** Lambda allocates CPU in proportion to memory, so this buys CPU for TLS handshakes more than room. */
+/** A starting point, not a measured need; Lambda allocates CPU in proportion to memory. */
 export const DEFAULT_LAMBDA_MEMORY_MB = 256;
 const MIN_LAMBDA_MEMORY_MB = 128;
 const MAX_LAMBDA_MEMORY_MB = 10240;
@@ -225,7 +225,7 @@ function asObject(value: unknown, source: string, field: string): Record<string,
   return value as Record<string, unknown>;
 }
 
-/** The string at `field`, or '' when it is absent or null. */
+/** Returns the string at `field`, or '' when it is absent or null. */
 function optionalString(value: unknown, source: string, field: string): string {
   if (value === undefined || value === null) {
     return '';

@@ -9,7 +9,7 @@ import { FUNCTION_BINARIES, type FunctionKind } from './naming';
 /** Environment variable that replaces the asset root, for example with placeholder directories. */
 export const LAMBDA_ASSET_DIR_ENV = 'TPS_LAMBDA_ASSET_DIR';
 
-/** Where `make lambdas` (`cargo lambda build --release`) writes `<bin>/bootstrap`. */
+/** Directory of the `<bin>/bootstrap` files that `make lambdas` (`cargo lambda build --release`) writes. */
 export const DEFAULT_LAMBDA_ASSET_DIR = path.resolve(__dirname, '..', '..', 'target', 'lambda');
 
 /** ELF `e_machine` values (System V ABI) of the two Lambda architectures. */
@@ -22,7 +22,7 @@ export function lambdaAssetRoot(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Returns the asset directory of one function after checking that it holds
+ * Returns the asset directory of one function after checking that it contains
  * a `bootstrap` file and, when that file is an ELF binary, that it was built
  * for `architecture`. Non-ELF files pass unchecked so that tests can run on
  * placeholder directories.
@@ -60,4 +60,19 @@ function elfMachine(file: string): number | undefined {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Creates `<bin>/bootstrap` placeholder scripts under `root` for every
+ * function, for synthesis and tests without the release build. The scripts
+ * exit with an error if Lambda ever runs them.
+ */
+export function createPlaceholderAssets(root: string): string {
+  for (const bin of Object.values(FUNCTION_BINARIES)) {
+    fs.mkdirSync(path.join(root, bin), { recursive: true });
+    fs.writeFileSync(path.join(root, bin, 'bootstrap'), `#!/bin/sh\necho "placeholder for ${bin}: deploy the build of make lambdas" >&2\nexit 1\n`, {
+      mode: 0o755,
+    });
+  }
+  return root;
 }

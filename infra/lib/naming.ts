@@ -29,7 +29,7 @@ export function substitutionKey(kind: FunctionKind): string {
 /** Prefix of every stack and tenant resource name; the IAM policies are scoped to it. */
 export const RESOURCE_PREFIX = 'tps';
 
-// Service limits on the names below (AWS documentation, 2025).
+// Maximum name lengths that the services accept.
 const MAX_FUNCTION_NAME = 64;
 const MAX_QUEUE_NAME = 80;
 const MAX_TOPIC_NAME = 256;
@@ -107,18 +107,18 @@ export function tpsNames(team: string, env: string): TpsNames {
   return names;
 }
 
-function checkLabel(what: string, value: string): void {
+function checkLabel(field: string, value: string): void {
   if (!LABEL_PATTERN.test(value)) {
     throw new Error(
-      `invalid ${what} ${JSON.stringify(value)}: use letters, digits and hyphens, starting and ending with a letter or digit`,
+      `invalid ${field} ${JSON.stringify(value)}: use letters, digits and hyphens, starting and ending with a letter or digit`,
     );
   }
 }
 
-function checkLength(what: string, value: string, max: number): void {
+function checkLength(resourceType: string, value: string, max: number): void {
   if (value.length > max) {
     throw new Error(
-      `${what} name ${JSON.stringify(value)} is ${value.length} characters, over the limit of ${max}: shorten the team or environment name in ddk.json`,
+      `${resourceType} name ${JSON.stringify(value)} is ${value.length} characters, over the limit of ${max}: shorten the team or environment name in ddk.json`,
     );
   }
 }

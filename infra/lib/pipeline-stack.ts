@@ -37,6 +37,11 @@ export class TpsStage extends Stage {
   }
 }
 
+// Patterns of ARN parts in cdk-nag finding ids: a literal, or the pseudo parameter of an environment-agnostic stack.
+const PARTITION = '(<AWS::Partition>|aws[a-z-]*)';
+const REGION = '(<AWS::Region>|[a-z]{2}(-[a-z]+)+-\\d)';
+const ACCOUNT = '(<AWS::AccountId>|\\d{12})';
+
 /**
  * cdk-nag findings of the roles and bucket that CDK Pipelines generates. The
  * ids embed the partition, account, region and generated logical ids, so
@@ -51,12 +56,15 @@ const PIPELINE_FINDINGS: readonly FindingClass[] = [
     pattern: /^AwsSolutions-IAM5\[Resource::<PipelineArtifactsBucket[0-9A-F]{8}\.Arn>\/\*\]$/,
     reason: "The objects of the pipeline's own artifact bucket.",
   },
+
   {
-    pattern: /^AwsSolutions-IAM5\[Resource::arn:(<AWS::Partition>|aws[a-z-]*):(logs:[^:]+:[^:]+:log-group:\/aws\/codebuild\/|codebuild:[^:]+:[^:]+:report-group\/)[^\]]*\*\]$/,
+    pattern: new RegExp(
+      `^AwsSolutions-IAM5\\[Resource::arn:${PARTITION}:(logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/|codebuild:${REGION}:${ACCOUNT}:report-group/)[^\\]]*\\*\\]$`,
+    ),
     reason: 'CodeBuild log groups and report groups of the pipeline projects, which CodeBuild names after each project.',
   },
   {
-    pattern: /^AwsSolutions-IAM5\[Resource::arn:\*:iam::[^:]+:role\/\*\]$/,
+    pattern: new RegExp(`^AwsSolutions-IAM5\\[Resource::arn:\\*:iam::${ACCOUNT}:role/\\*\\]$`),
     reason:
       'The self-mutation project assumes the CDK bootstrap roles; an iam:ResourceTag/aws-cdk:bootstrap-role condition limits it to them.',
   },
@@ -69,8 +77,8 @@ const PIPELINE_FINDINGS: readonly FindingClass[] = [
   {
     pattern: /^AwsSolutions-S1$/,
     reason:
-      'The artifact bucket holds transient build outputs encrypted with the pipeline key; server access logs would need ' +
-      'another bucket that would itself have no access logs.',
+      'Pipeline artifact and replication buckets hold transient build outputs encrypted with a pipeline key; server access ' +
+      'logs would need another bucket that would itself have no access logs.',
   },
 ];
 
@@ -130,6 +138,17 @@ export class PipelineStack extends Stack {
     // The pipeline's constructs exist only once it is built.
     this.pipeline.buildPipeline();
     acknowledgeMatching(this.pipeline, PIPELINE_FINDINGS);
+    // A target in another region adds a support stack with a replication bucket.
+    for (const support of Object.values(this.pipeline.pipeline.crossRegionSupport)) {
+      acknowledgeMatching(support.stack, PIPELINE_FINDINGS);
+      const bucketName = escapeRegExp(this.resolve(support.replicationBucket.bucketName) as string);
+      acknowledgeMatching(this.pipeline, [
+        {
+          pattern: new RegExp(`^AwsSolutions-IAM5\\[Resource::arn:${PARTITION}:s3:::${bucketName}/\\*\\]$`),
+          reason: 'The objects of the replication bucket that CodePipeline uses for a deployment to another region.',
+        },
+      ]);
+    }
   }
 
   private source(config: TpsConfig): pipelines.CodePipelineSource {
@@ -140,4 +159,8 @@ export class PipelineStack extends Stack {
     const repository = codecommit.Repository.fromRepositoryName(this, 'Repository', source.repository);
     return pipelines.CodePipelineSource.codeCommit(repository, source.branch);
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -30,47 +30,56 @@ export interface TpsStackProps extends StackProps {
   readonly definitionFile?: string;
 }
 
-/** AWS API calls that each module function provisions tenant resources with. */
+/** Services in which each module function provisions tenant resources. */
 const PROVISIONING: Readonly<Record<(typeof MODULE_FUNCTION_KINDS)[number], ReadonlyArray<'kms' | 's3' | 'sqs'>>> = {
   Amc: ['kms', 's3'],
   SponsoredAds: ['sqs'],
   Dsp: ['kms', 's3', 'sqs'],
 };
 
+// permissions.ts builds tenant ARNs from pseudo parameters, which cdk-nag renders as <AWS::...>.
 const ARN_PREFIX = 'arn:<AWS::Partition>';
 const REGIONAL = '<AWS::Region>:<AWS::AccountId>';
 
-/**
- * cdk-nag IAM5 findings of the provisioning policies, as cdk-nag renders the
- * resources of permissions.ts, with the reason each wildcard is needed.
- */
-const PROVISIONING_FINDINGS: Readonly<Record<string, string>> = {
-  '*':
-    'kms:CreateKey and kms:ListAliases have no resource to scope. CreateKey is limited by aws:RequestTag and aws:TagKeys ' +
-    'conditions to keys tagged for this team.',
-  [`${ARN_PREFIX}:kms:${REGIONAL}:key/*`]:
-    'Tenant keys are created at run time, so their ids are unknown at deployment. Changes need the key tag tps:team ' +
-    'to equal this team, a deny statement protects keys tagged tps:stack, and tagging at creation must be allowed on every key.',
-  [`${ARN_PREFIX}:kms:${REGIONAL}:alias/tps-*`]:
-    'Tenant aliases alias/tps-{tenant}-{module} are created at run time; the key side of each alias change is tag-scoped.',
-  [`${ARN_PREFIX}:s3:::tps-*`]:
-    'Tenant buckets are created at run time under the tps- prefix; this policy scopes them by name only.',
-  [`${ARN_PREFIX}:sqs:${REGIONAL}:tps-*`]:
-    'Tenant queues are created at run time under the tps- prefix. Changes need the queue tag tps:team to equal this team, ' +
-    'and a deny statement protects queues tagged tps:stack.',
-  [`${ARN_PREFIX}:sqs:${REGIONAL}:*`]:
-    'sqs:ListQueues is authorized against every queue of the account and region; the function lists only the tps- prefix.',
-};
-
-/** Service whose statements produce each finding above. */
-const FINDING_SERVICE: Readonly<Record<string, 'kms' | 's3' | 'sqs'>> = {
-  '*': 'kms',
-  [`${ARN_PREFIX}:kms:${REGIONAL}:key/*`]: 'kms',
-  [`${ARN_PREFIX}:kms:${REGIONAL}:alias/tps-*`]: 'kms',
-  [`${ARN_PREFIX}:s3:::tps-*`]: 's3',
-  [`${ARN_PREFIX}:sqs:${REGIONAL}:tps-*`]: 'sqs',
-  [`${ARN_PREFIX}:sqs:${REGIONAL}:*`]: 'sqs',
-};
+/** cdk-nag IAM5 findings of the provisioning policies, the service whose statements produce each, and its reason. */
+const PROVISIONING_FINDINGS: ReadonlyArray<{ resource: string; service: 'kms' | 's3' | 'sqs'; reason: string }> = [
+  {
+    resource: '*',
+    service: 'kms',
+    reason:
+      'kms:CreateKey and kms:ListAliases have no resource to scope. CreateKey is limited by aws:RequestTag and aws:TagKeys ' +
+      'conditions to keys tagged for this team.',
+  },
+  {
+    resource: `${ARN_PREFIX}:kms:${REGIONAL}:key/*`,
+    service: 'kms',
+    reason:
+      'Tenant keys are created at run time, so their ids are unknown at deployment. Changes need the key tag tps:team ' +
+      'to equal this team, a deny statement protects keys tagged tps:stack, and tagging at creation must be allowed on every key.',
+  },
+  {
+    resource: `${ARN_PREFIX}:kms:${REGIONAL}:alias/tps-*`,
+    service: 'kms',
+    reason: 'Tenant aliases alias/tps-{tenant}-{module} are created at run time; the key side of each alias change is tag-scoped.',
+  },
+  {
+    resource: `${ARN_PREFIX}:s3:::tps-*`,
+    service: 's3',
+    reason: 'Tenant buckets are created at run time under the tps- prefix; this policy scopes them by name only.',
+  },
+  {
+    resource: `${ARN_PREFIX}:sqs:${REGIONAL}:tps-*`,
+    service: 'sqs',
+    reason:
+      'Tenant queues are created at run time under the tps- prefix. Changes need the queue tag tps:team to equal this team, ' +
+      'and a deny statement protects queues tagged tps:stack.',
+  },
+  {
+    resource: `${ARN_PREFIX}:sqs:${REGIONAL}:*`,
+    service: 'sqs',
+    reason: 'sqs:ListQueues is authorized against every queue of the account and region; the function lists only the tps- prefix.',
+  },
+];
 
 export class TpsStack extends Stack {
   readonly names: TpsNames;
@@ -226,9 +235,9 @@ export class TpsStack extends Stack {
 
     for (const kind of MODULE_FUNCTION_KINDS) {
       const policy = this.functions.node.findChild(`${kind}ProvisioningPolicy`);
-      for (const [finding, reason] of Object.entries(PROVISIONING_FINDINGS)) {
-        if (PROVISIONING[kind].includes(FINDING_SERVICE[finding])) {
-          acknowledge(policy, `AwsSolutions-IAM5[Resource::${finding}]`, reason);
+      for (const { resource, service, reason } of PROVISIONING_FINDINGS) {
+        if (PROVISIONING[kind].includes(service)) {
+          acknowledge(policy, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
         }
       }
     }

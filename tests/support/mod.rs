@@ -25,6 +25,7 @@ pub struct Harness {
     /// Every notification received from the status queue, in arrival order.
     pub notifications: Arc<Mutex<Vec<Notification>>>,
     pub mapping_stats: Arc<tps_local::esm::MappingStats>,
+    pub faults: Option<Arc<tps_local::faults::FaultInjector>>,
 }
 
 /// Starts the local runtime on a thread that lives as long as the test
@@ -43,7 +44,14 @@ pub fn start(options: Options) -> Harness {
                         return;
                     }
                 };
-                let config = local.sdk_config().await;
+                // Under fault injection the tests write rows and read
+                // resources straight from moto, so that only the functions'
+                // calls meet the faults.
+                let config = if local.faults.is_some() {
+                    tps_local::sdk_config(&local.moto_endpoint, &local.stack.region).await
+                } else {
+                    local.sdk_config().await
+                };
                 let notifications = Arc::new(Mutex::new(Vec::new()));
                 let queue = StatusQueue::new(aws_sdk_sqs::Client::new(&config), local.stack.status_queue_url.clone());
                 let collected = notifications.clone();
@@ -71,6 +79,7 @@ pub fn start(options: Options) -> Harness {
                     config,
                     notifications,
                     mapping_stats: local.mapping_stats.clone(),
+                    faults: local.faults.clone(),
                 };
                 sender.send(Ok(harness)).unwrap();
                 let _keep_running = local;
@@ -259,4 +268,29 @@ pub fn all_modules_row(tenant_id: &str, prefix: &str) -> Value {
             "advertiserIds": ["5830012345678"]
         }
     })
+}
+
+/// Invokes a function through the runtime's Lambda Invoke API with a raw
+/// HTTP/1.1 request, as any Lambda client would. Returns the
+/// `X-Amz-Function-Error` header, if any, and the body.
+pub async fn invoke(endpoint: &str, function_name: &str, payload: &Value) -> (Option<String>, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let address = endpoint.trim_start_matches("http://");
+    let body = payload.to_string();
+    let request = format!(
+        "POST /2015-03-31/functions/{function_name}/invocations HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect to the gateway");
+    stream.write_all(request.as_bytes()).await.expect("send the invoke request");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read the invoke response");
+    let response = String::from_utf8(response).expect("UTF-8 response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
+    let function_error = head
+        .lines()
+        .find_map(|line| line.strip_prefix("x-amz-function-error: ").or_else(|| line.strip_prefix("X-Amz-Function-Error: ")))
+        .map(str::to_string);
+    (function_error, serde_json::from_str(body).expect("JSON body"))
 }

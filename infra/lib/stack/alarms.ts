@@ -36,7 +36,7 @@ export class Alarms extends Construct {
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const { names } = props;
-    const alarmName = (what: string) => `tps-${names.team}-${what}-${names.env}`;
+    const alarmName = (condition: string) => `tps-${names.team}-${condition}-${names.env}`;
 
     this.alarms = [
       new cloudwatch.Alarm(this, 'StatusDlqNotEmpty', {

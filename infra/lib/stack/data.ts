@@ -61,8 +61,7 @@ export class Data extends Construct {
 
   /**
    * Lets CloudWatch Logs encrypt the stack's own log groups with the key.
-   * The encryption context condition limits it to those groups, following
-   * the CloudWatch Logs guide on encrypting log data with AWS KMS.
+   * The encryption context condition limits it to those groups.
    */
   private allowLogGroups(names: TpsNames): void {
     const stack = Stack.of(this);

@@ -20,7 +20,7 @@ export const ENV_EVENTS_TOPIC_ARN = 'TPS_EVENTS_TOPIC_ARN';
 export const ENV_STATE_MACHINE_ARN = 'TPS_STATE_MACHINE_ARN';
 export const ENV_RUST_LOG = 'RUST_LOG';
 
-/** Module functions create KMS keys, buckets and queues, which can take minutes; the state machine's task timeout is the same. */
+/** Module functions make a series of KMS, S3 and SQS calls per tenant; the state machine's module task timeout is the same. */
 export const MODULE_FUNCTION_TIMEOUT = Duration.minutes(5);
 export const OTHER_FUNCTION_TIMEOUT = Duration.minutes(1);
 

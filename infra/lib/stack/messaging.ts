@@ -16,7 +16,7 @@ export const STATUS_MAX_RECEIVE_COUNT = 5;
 /** SQS's maximum retention, so that failed messages wait two weeks for an operator. */
 const FAILED_MESSAGE_RETENTION = Duration.days(14);
 
-/** Seconds that SQS reuses a data key before calling KMS again; the SQS default. */
+/** Period for which SQS reuses a data key before it calls KMS again (the SQS default). */
 const DATA_KEY_REUSE = Duration.minutes(5);
 
 export interface MessagingProps {

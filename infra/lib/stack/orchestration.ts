@@ -30,7 +30,7 @@ export const STREAM_MAPPING = {
   eventNames: ['INSERT', 'MODIFY', 'REMOVE'],
 } as const;
 
-/** How long Step Functions reuses a data key before calling KMS again. */
+/** Period for which Step Functions reuses a data key before it calls KMS again. */
 const STATE_MACHINE_DATA_KEY_REUSE = Duration.minutes(5);
 
 /** Sends the failed batches' metadata of an event source mapping to an SQS queue; the caller grants sqs:SendMessage. */

@@ -197,7 +197,7 @@ export function sqsProvisioningStatements(team: string): iam.PolicyStatement[] {
     }),
     new iam.PolicyStatement({
       sid: 'ReadTenantQueues',
-      // GetQueueUrl must answer "does not exist" for a queue not yet created, so reads carry no tag condition.
+      // GetQueueUrl must return QueueDoesNotExist for a queue not yet created, so reads carry no tag condition.
       actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ListQueueTags'],
       resources: [TENANT_QUEUE_ARN],
     }),

@@ -53,6 +53,14 @@ pub async fn ensure_key(
         kms.enable_key().key_id(&key.key_id).send().await.map_err(|e| classify("kms:EnableKey", &e))?;
     }
 
+    // Tag first: the stack's IAM policy allows key changes only on keys
+    // that carry the team's tags.
+    kms.tag_resource()
+        .key_id(&key.key_id)
+        .set_tags(Some(kms_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| classify("kms:TagResource", &e))?;
     kms.put_key_policy()
         .key_id(&key.key_id)
         .policy_name("default")
@@ -60,12 +68,6 @@ pub async fn ensure_key(
         .send()
         .await
         .map_err(|e| classify("kms:PutKeyPolicy", &e))?;
-    kms.tag_resource()
-        .key_id(&key.key_id)
-        .set_tags(Some(kms_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| classify("kms:TagResource", &e))?;
     kms.enable_key_rotation()
         .key_id(&key.key_id)
         .send()

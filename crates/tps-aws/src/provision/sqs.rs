@@ -38,18 +38,20 @@ pub async fn ensure_queue(
         Some(url) => {
             let owner = tenant_tag(sqs, &url).await?;
             tags.check_owner(&format!("SQS queue {name}"), owner.as_deref())?;
-            sqs.set_queue_attributes()
-                .queue_url(&url)
-                .set_attributes(Some(attributes))
-                .send()
-                .await
-                .map_err(|e| classify("sqs:SetQueueAttributes", &e))?;
+            // Tag first: the stack's IAM policy allows queue changes only on
+            // queues that carry the team's tags.
             sqs.tag_queue()
                 .queue_url(&url)
                 .set_tags(Some(tags.0.clone().into_iter().collect()))
                 .send()
                 .await
                 .map_err(|e| classify("sqs:TagQueue", &e))?;
+            sqs.set_queue_attributes()
+                .queue_url(&url)
+                .set_attributes(Some(attributes))
+                .send()
+                .await
+                .map_err(|e| classify("sqs:SetQueueAttributes", &e))?;
             url
         }
         None => {
