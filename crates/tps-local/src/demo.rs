@@ -148,7 +148,7 @@ fn file_name(path: &Path) -> String {
 /// Prints one line per tenant and module with the key outputs.
 pub fn print_table(outcomes: &[Outcome], out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out)?;
-    writeln!(out, "{:<24} {:<12} {:<10} {:<10} {:>9}  {}", "TENANT", "MODULE", "STATUS", "EXPECTED", "LATENCY", "OUTPUTS")?;
+    writeln!(out, "{:<24} {:<12} {:<10} {:<10} {:>9}  OUTPUTS", "TENANT", "MODULE", "STATUS", "EXPECTED", "LATENCY")?;
     for outcome in outcomes {
         let status = outcome.status.as_ref().map(|s| s.status.to_string()).unwrap_or_else(|| "-".into());
         let latency = outcome.latency.map(|l| format!("{:.2}s", l.as_secs_f64())).unwrap_or_else(|| "-".into());
