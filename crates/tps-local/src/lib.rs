@@ -51,6 +51,9 @@ pub struct Options {
     pub duplicate_delivery: bool,
     /// Where moto's log goes; a temporary file when `None`.
     pub log_dir: Option<PathBuf>,
+    /// Port of the gateway (the runtime's endpoint) on 127.0.0.1; any free
+    /// port when `None` or 0.
+    pub gateway_port: Option<u16>,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             faults: None,
             duplicate_delivery: false,
             log_dir: None,
+            gateway_port: None,
         }
     }
 }
@@ -89,7 +93,10 @@ impl LocalRuntime {
             anyhow!("cannot find the repository (no {} above the current directory); run from the repository or set TPS_REPO_ROOT", paths::STATE_MACHINE_FILE)
         })?;
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.context("cannot listen on 127.0.0.1")?;
+        let requested_port = options.gateway_port.unwrap_or(0);
+        let listener = TcpListener::bind(("127.0.0.1", requested_port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{requested_port}"))?;
         let gateway_port = listener.local_addr()?.port();
         let mut listeners = vec![listener];
         // moto calls "localhost", which may resolve to ::1 first.

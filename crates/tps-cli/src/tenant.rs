@@ -1,0 +1,324 @@
+//! `tps tenant`: writes, reads, lists and deletes rows of the tenant table
+//! `tps-{team}-CustomerConfig-{env}`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use aws_sdk_dynamodb::types::AttributeValue;
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use tps_core::Module;
+
+use crate::context::{Connection, GlobalArgs, Target};
+use crate::errors::{describe, Resource};
+use crate::input;
+use crate::output::{exit, print_json, OutputFormat, Table};
+use crate::validate::{self, CatalogueArg};
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Validate a tenant record and write it to the tenant table, which
+    /// starts onboarding (or updates the tenant when the row exists).
+    ///
+    /// An invalid record is not written: every error is printed with its
+    /// field path, and the exit code is 1. A record whose customerId is
+    /// already used by a row with another customerName is rejected the same
+    /// way, because a tenant id must be unique.
+    Put(PutArgs),
+    /// Print the rows with this customerId as JSON.
+    Get {
+        /// The tenant id (customerId).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// List every tenant: id, name, prefix and enabled modules.
+    List,
+    /// Delete the rows with this customerId, which offboards the tenant per
+    /// its retention policy.
+    ///
+    /// Asks for confirmation when standard input is a terminal. Without a
+    /// terminal it deletes nothing unless --yes is given.
+    Delete {
+        /// The tenant id (customerId).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Delete without asking for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct PutArgs {
+    /// The tenant record: plain JSON or DynamoDB JSON, one record. `-`
+    /// reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Validate and print the DynamoDB item JSON that would be written;
+    /// write nothing and make no AWS call.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub catalogue: CatalogueArg,
+}
+
+pub async fn run(command: TenantCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    match command {
+        TenantCommand::Put(args) => put(args, global).await,
+        TenantCommand::Get { id } => get(&id, global).await,
+        TenantCommand::List => list(global).await,
+        TenantCommand::Delete { id, yes } => delete(&id, yes, global).await,
+    }
+}
+
+async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let records = input::read_records(&args.file)?;
+    if records.len() != 1 {
+        bail!(
+            "{} contains {} records, but `tps tenant put` writes one: put each record from its own file, or check them all with `tps validate`",
+            args.file.display(),
+            records.len()
+        );
+    }
+    let record = &records[0];
+    let report = validate::check(record, &args.catalogue.load()?);
+    let Some(tenant) = report.record.clone() else {
+        eprint!("{}", validate::render(&report));
+        eprintln!("error: tenant record not written: fix the errors above, then run `tps tenant put` again");
+        return Ok(ExitCode::from(exit::FAILURE));
+    };
+    let row = record.row.clone().expect("a valid record has a row");
+
+    let target = Target::resolve(global)?;
+    let table = target.names.tenant_table();
+    if args.dry_run {
+        print_json(&input::to_dynamodb_json(&row)?)?;
+        eprintln!("dry run: tenant {} would be written to table {table}; nothing was written", tenant.customer_id);
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let connection = target.connect().await?;
+    // NOTE: the check and the write are two calls, so two concurrent puts of
+    // one customerId with different customerNames can both pass it.
+    let existing = query_rows(&connection, &tenant.customer_id).await?;
+    let names: Vec<String> = existing.iter().filter_map(|item| string_attribute(item, "customerName")).collect();
+    if let Some(other) = names.iter().find(|name| **name != tenant.customer_name) {
+        eprintln!(
+            "error: tenant {} already exists in table {table} with customerName {other:?}, and a tenant id must be unique: \
+             keep customerName {other:?} to update that row, or delete it first with `tps tenant delete {}`",
+            tenant.customer_id, tenant.customer_id
+        );
+        return Ok(ExitCode::from(exit::FAILURE));
+    }
+    let created = names.is_empty();
+
+    connection
+        .dynamodb()
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(input::to_item(&row)?))
+        .send()
+        .await
+        .map_err(|error| describe(&connection, "dynamodb:PutItem", Resource::Table(&table), &error))?;
+
+    match global.output {
+        OutputFormat::Json => print_json(&json!({
+            "tenantId": tenant.customer_id,
+            "customerName": tenant.customer_name,
+            "table": table,
+            "created": created,
+        }))?,
+        OutputFormat::Text => {
+            let verb = if created { "created" } else { "updated" };
+            println!("{verb} tenant {} ({}) in table {table}", tenant.customer_id, tenant.customer_name);
+            println!("follow it with: {} watch --until-terminal {}", command_prefix(global), tenant.customer_id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn get(id: &str, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let connection = Target::resolve(global)?.connect().await?;
+    let items = query_rows(&connection, id).await?;
+    if items.is_empty() {
+        eprintln!("error: no tenant {id} in table {}", connection.names().tenant_table());
+        return Ok(ExitCode::from(exit::FAILURE));
+    }
+    let rows = items.into_iter().map(input::from_item).collect::<anyhow::Result<Vec<Value>>>()?;
+    match global.output {
+        OutputFormat::Json => print_json(&rows)?,
+        OutputFormat::Text => {
+            for row in &rows {
+                print_json(row)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let connection = Target::resolve(global)?.connect().await?;
+    let table = connection.names().tenant_table();
+    let items = connection
+        .dynamodb()
+        .scan()
+        .table_name(&table)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|error| describe(&connection, "dynamodb:Scan", Resource::Table(&table), &error))?;
+    let mut rows = items.into_iter().map(input::from_item).collect::<anyhow::Result<Vec<Value>>>()?;
+    rows.sort_by(|a, b| {
+        let key = |row: &Value| (text(row, "customerId"), text(row, "customerName"));
+        key(a).cmp(&key(b))
+    });
+
+    match global.output {
+        OutputFormat::Json => print_json(&rows)?,
+        OutputFormat::Text if rows.is_empty() => eprintln!("no tenants in table {table}"),
+        OutputFormat::Text => {
+            let mut table = Table::new(&["CUSTOMER ID", "CUSTOMER NAME", "PREFIX", "MODULES"]);
+            for row in &rows {
+                let modules: Vec<&str> = Module::ALL
+                    .iter()
+                    .map(|m| m.section())
+                    .filter(|section| row.get(*section).is_some_and(|v| !v.is_null()))
+                    .collect();
+                table.row(vec![
+                    text(row, "customerId"),
+                    text(row, "customerName"),
+                    text(row, "customerPrefix"),
+                    modules.join(","),
+                ]);
+            }
+            print!("{}", table.render());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn delete(id: &str, yes: bool, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let connection = Target::resolve(global)?.connect().await?;
+    let table = connection.names().tenant_table();
+    let items = query_rows(&connection, id).await?;
+    if items.is_empty() {
+        eprintln!("error: no tenant {id} in table {table}");
+        return Ok(ExitCode::from(exit::FAILURE));
+    }
+
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("tenant {id} not deleted: deleting needs a confirmation, but standard input is not a terminal; pass --yes to delete without asking");
+        }
+        let names: Vec<String> = items.iter().filter_map(|item| string_attribute(item, "customerName")).collect();
+        let retention = items
+            .iter()
+            .find_map(|item| string_attribute(item, "retention"))
+            .unwrap_or_else(|| "RETAIN".to_string());
+        let retained = if retention == "DELETE" {
+            "keys are scheduled for deletion and empty buckets deleted"
+        } else {
+            "buckets and keys are kept"
+        };
+        let question = format!(
+            "Delete tenant {id} ({}) from table {table}? Its modules are offboarded with retention {retention} ({retained}). [y/N] ",
+            names.join(", ")
+        );
+        if !confirm(&question)? {
+            eprintln!("tenant {id} not deleted");
+            return Ok(ExitCode::from(exit::FAILURE));
+        }
+    }
+
+    for item in &items {
+        let mut key = HashMap::new();
+        for attribute in ["customerId", "customerName"] {
+            if let Some(value) = item.get(attribute) {
+                key.insert(attribute.to_string(), value.clone());
+            }
+        }
+        connection
+            .dynamodb()
+            .delete_item()
+            .table_name(&table)
+            .set_key(Some(key))
+            .send()
+            .await
+            .map_err(|error| describe(&connection, "dynamodb:DeleteItem", Resource::Table(&table), &error))?;
+    }
+
+    match global.output {
+        OutputFormat::Json => print_json(&json!({"tenantId": id, "table": table, "deletedRows": items.len()}))?,
+        OutputFormat::Text => {
+            println!("deleted tenant {id} from table {table}; offboarding starts");
+            println!("follow it with: {} watch --until-terminal {id}", command_prefix(global));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Queries every row of the tenant table with partition key `id`.
+async fn query_rows(connection: &Connection, id: &str) -> anyhow::Result<Vec<HashMap<String, AttributeValue>>> {
+    let table = connection.names().tenant_table();
+    connection
+        .dynamodb()
+        .query()
+        .table_name(&table)
+        .key_condition_expression("customerId = :id")
+        .expression_attribute_values(":id", AttributeValue::S(id.to_string()))
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|error| describe(connection, "dynamodb:Query", Resource::Table(&table), &error))
+}
+
+/// Prints `question` on standard error and reads the reply from standard
+/// input. Only "y" or "yes" confirms.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    let mut stderr = std::io::stderr();
+    write!(stderr, "{question}")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+fn string_attribute(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn text(row: &Value, field: &str) -> String {
+    row.get(field).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// `tps` with the global options that select the stack, for the commands
+/// that messages suggest.
+pub fn command_prefix(global: &GlobalArgs) -> String {
+    let mut parts = vec!["tps".to_string()];
+    if global.local {
+        parts.push("--local".to_string());
+    }
+    let options = [
+        ("--endpoint-url", &global.endpoint_url),
+        ("--region", &global.region),
+        ("--profile", &global.profile),
+        ("--team", &global.team),
+        ("--env", &global.env),
+    ];
+    for (flag, value) in options {
+        if let Some(value) = value {
+            parts.push(format!("{flag} {value}"));
+        }
+    }
+    parts.join(" ")
+}
