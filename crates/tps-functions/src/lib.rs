@@ -8,6 +8,7 @@
 pub mod error;
 pub mod invocation;
 pub mod logging;
+pub mod metrics;
 pub mod module;
 pub mod runtime;
 pub mod status;

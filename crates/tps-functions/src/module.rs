@@ -40,7 +40,9 @@ pub async fn handle(
         aws_request_id = %invocation.request_id,
     );
     async {
+        let timer = crate::metrics::TaskTimer::start();
         let result = run(module, &input, invocation, deps).await;
+        timer.finish(module, &input, result.is_ok());
         match &result {
             Ok(_) => tracing::info!("module task succeeded"),
             Err((error, code)) => tracing::error!(

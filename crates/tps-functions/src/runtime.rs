@@ -99,6 +99,7 @@ async fn start(kind: FunctionKind) -> Functions {
             std::process::exit(2);
         }
     };
+    crate::metrics::init(&settings.team, &settings.env);
     let clients = Clients::from_env().await;
     tracing::info!(function = kind.label(), region = %clients.region(), "function initialized");
     Functions::new(&settings, &clients)

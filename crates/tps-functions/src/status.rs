@@ -161,6 +161,7 @@ async fn completed(input: &StatusInvocation, deps: &StatusDeps) -> Result<Status
     notification.status = Some(status.status);
     notification.outputs = Some(serde_json::to_value(&status.modules).unwrap_or_default());
     deps.events.publish(&notification).await?;
+    crate::metrics::execution_recorded(&execution.tenant_id, &input.execution_arn, &input.results, status.status);
     tracing::info!(status = %status.status, "execution result recorded");
     Ok(summary(&status))
 }

@@ -175,6 +175,7 @@ async fn handle_valid(
             notification.status = Some(TenantState::Failed);
             notification.errors = errors.0;
             deps.events.publish(&notification).await?;
+            crate::metrics::validation_failed(&tenant.customer_id);
             return Ok(());
         }
     }
@@ -289,6 +290,7 @@ async fn reject(
     notification.status = Some(TenantState::Failed);
     notification.errors = errors.0;
     deps.events.publish(&notification).await?;
+    crate::metrics::validation_failed(&tenant_id);
     Ok(())
 }
 
