@@ -229,3 +229,38 @@ async fn poison_record_goes_to_failure_queue() {
     assert_eq!(message["DDBStreamBatchInfo"]["streamArn"], harness.stack.stream_arn.as_str());
     assert!(harness.executions_of("lc-poison").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stopped_execution_does_not_block_rewrite() {
+    let harness = shared();
+    let row = all_modules_row("lc-stuck", "lcstuck");
+    // The status an execution leaves behind when it stops before recording
+    // its result: IN_PROGRESS, for this row's digest, with no running execution.
+    let record = tps_core::validate(&row, &tps_core::DatasetCatalogue::embedded()).unwrap();
+    let digest = tps_core::ConfigDigest::of_record(&record).0;
+    let stuck = tps_core::TenantStatus {
+        tenant_id: "lc-stuck".into(),
+        customer_name: row["customerName"].as_str().unwrap().into(),
+        status: TenantState::InProgress,
+        digest,
+        action: tps_core::workflow::Action::Provision,
+        execution_arn: Some(format!("{}:gone", harness.stack.state_machine_arn.replace(":stateMachine:", ":execution:"))),
+        sequence_number: Some("1".into()),
+        updated_at: "2026-01-01T00:00:00.000Z".into(),
+        modules: Default::default(),
+        errors: vec![],
+    };
+    let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&stuck).unwrap();
+    harness
+        .dynamodb()
+        .put_item()
+        .table_name(harness.stack.names.status_table())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+
+    harness.put_row(&row).await;
+    harness.wait_for("lc-stuck", EventType::TenantActive).await;
+    assert_eq!(harness.status("lc-stuck").await.unwrap().status, TenantState::Active);
+}

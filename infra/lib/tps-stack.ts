@@ -1,6 +1,6 @@
 // The Tenant Provisioning Service stack for one team and environment.
 
-import { CfnOutput, Stack, Tags, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, Tags, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
@@ -171,6 +171,19 @@ export class TpsStack extends Stack {
         resources: [this.orchestration.stateMachine.stateMachineArn],
       }),
     );
+    // A tenant recorded IN_PROGRESS is re-run only when its execution has stopped.
+    stream.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CheckOnboardingExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [this.formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${this.names.stateMachine}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        })],
+      }),
+    );
     // Lambda reads the stream and sends failed batches with the function's role.
     stream.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -231,6 +244,17 @@ export class TpsStack extends Stack {
       `AwsSolutions-IAM5[Resource::<${tenantTableId}.Arn>/stream/*]`,
       "dynamodb:ListStreams, which Lambda's stream poller calls, is scoped to the tenant table's streams; " +
         'the stream label is assigned at deployment.',
+    );
+
+    acknowledge(
+      roles.Stream,
+      `AwsSolutions-IAM5[Resource::${this.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.names.stateMachine}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }).replace(/\$\{Token\[AWS\.(\w+)\.\d+\]\}/g, '<AWS::$1>')}]`,
+      'states:DescribeExecution is scoped to the executions of the onboarding state machine, whose names are made at run time.',
     );
 
     for (const kind of MODULE_FUNCTION_KINDS) {

@@ -91,6 +91,7 @@ const EXPECTED_ACTIONS: Readonly<Record<FunctionKind, string[]>> = {
     'dynamodb:Query',
     'dynamodb:UpdateItem',
     'sqs:SendMessage',
+    'states:DescribeExecution',
     'states:StartExecution',
   ],
   Status: [...COMMON_ACTIONS, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -42,4 +42,13 @@ impl Workflow for SfnWorkflow {
             Err(error) => Err(classify("states:StartExecution", &error)),
         }
     }
+
+    #[instrument(skip(self))]
+    async fn is_running(&self, execution_arn: &str) -> Result<bool, PortError> {
+        match self.client.describe_execution().execution_arn(execution_arn).send().await {
+            Ok(output) => Ok(output.status == aws_sdk_sfn::types::ExecutionStatus::Running),
+            Err(error) if code_of(&error) == Some("ExecutionDoesNotExist") => Ok(false),
+            Err(error) => Err(classify("states:DescribeExecution", &error)),
+        }
+    }
 }

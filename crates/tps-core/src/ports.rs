@@ -63,6 +63,10 @@ pub enum StartOutcome {
 #[async_trait]
 pub trait Workflow: Send + Sync {
     async fn start_execution(&self, name: &str, input: &str) -> Result<StartOutcome, PortError>;
+
+    /// Whether the execution is still running. An execution that does not
+    /// exist is not running.
+    async fn is_running(&self, execution_arn: &str) -> Result<bool, PortError>;
 }
 
 pub mod memory {
@@ -123,6 +127,12 @@ pub mod memory {
             }
             executions.insert(name.to_string(), input.to_string());
             Ok(StartOutcome::Started { execution_arn })
+        }
+
+        /// Every started execution counts as running; none ever stops.
+        async fn is_running(&self, execution_arn: &str) -> Result<bool, PortError> {
+            let name = execution_arn.rsplit(':').next().unwrap_or_default();
+            Ok(self.0.lock().unwrap().contains_key(name))
         }
     }
 }

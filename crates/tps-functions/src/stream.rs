@@ -146,7 +146,10 @@ async fn handle_valid(
     sequence_number: &str,
     deps: &StreamDeps,
 ) -> Result<(), RecordError> {
-    let status = deps.status.get(&tenant.customer_id).await?;
+    let mut status = deps.status.get(&tenant.customer_id).await?;
+    if let Some(recorded) = status.as_mut() {
+        release_stopped_execution(recorded, deps).await?;
+    }
 
     if let Some(existing) = &status {
         let other_row = existing.customer_name != tenant.customer_name && existing.status != TenantState::Offboarded;
@@ -236,6 +239,24 @@ async fn handle_valid(
     in_progress.updated_at = now();
     in_progress.errors.clear();
     deps.status.put(&in_progress).await?;
+    Ok(())
+}
+
+/// Marks an `IN_PROGRESS` status whose execution has stopped as `FAILED`
+/// for the decision, so that a re-written row runs again. An execution stops
+/// without recording its result when the status function fails every retry.
+async fn release_stopped_execution(status: &mut TenantStatus, deps: &StreamDeps) -> Result<(), PortError> {
+    if status.status != TenantState::InProgress {
+        return Ok(());
+    }
+    let Some(execution_arn) = status.execution_arn.clone() else { return Ok(()) };
+    if !deps.workflow.is_running(&execution_arn).await? {
+        tracing::warn!(
+            recorded_execution_arn = %execution_arn,
+            "the tenant is recorded IN_PROGRESS but its execution has stopped; handling the record as after a failure"
+        );
+        status.status = TenantState::Failed;
+    }
     Ok(())
 }
 

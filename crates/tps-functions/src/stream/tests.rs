@@ -129,6 +129,10 @@ impl Workflow for ThrottledWorkflow {
     async fn start_execution(&self, _name: &str, _input: &str) -> Result<StartOutcome, PortError> {
         Err(PortError::transient("states:StartExecution", "Rate exceeded"))
     }
+
+    async fn is_running(&self, _execution_arn: &str) -> Result<bool, PortError> {
+        Err(PortError::transient("states:DescribeExecution", "Rate exceeded"))
+    }
 }
 
 #[tokio::test]
