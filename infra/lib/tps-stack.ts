@@ -8,6 +8,7 @@ import type { EnvironmentConfig, LambdaArchitectureName } from './config';
 import { acknowledge } from './nag';
 import { MODULE_FUNCTION_KINDS, type FunctionKind, type TpsNames } from './naming';
 import { Alarms } from './stack/alarms';
+import { OperationsDashboard } from './stack/dashboard';
 import { Data } from './stack/data';
 import { ENV_STATE_MACHINE_ARN, Functions } from './stack/functions';
 import { Messaging } from './stack/messaging';
@@ -88,6 +89,7 @@ export class TpsStack extends Stack {
   readonly functions: Functions;
   readonly orchestration: Orchestration;
   readonly alarms: Alarms;
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: TpsStackProps) {
     super(scope, id, {
@@ -132,6 +134,11 @@ export class TpsStack extends Stack {
       stateMachine: this.orchestration.stateMachine,
       streamFunction: functions.Stream,
       alarmTopicArn: props.environment.alarmTopicArn,
+    });
+    this.dashboard = new OperationsDashboard(this, 'Operations', {
+      names,
+      alarms: this.alarms.alarms,
+      stateMachine: this.orchestration.stateMachine,
     });
 
     this.addOutputs();
