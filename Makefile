@@ -19,13 +19,17 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export TPS_MOTO_SERVER ?= $(VENV)/bin/moto_server
 export PATH := $(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
+# The CDK app packages the release binaries and its drift test runs `tps`
+# from wherever CARGO_TARGET_DIR puts them.
+export TPS_LAMBDA_ASSET_DIR ?= $(CARGO_TARGET_DIR)/lambda
+export TPS_BIN ?= $(CARGO_TARGET_DIR)/debug/tps
 # Lambda architecture for deployment builds: x86_64 or arm64.
 LAMBDA_ARCH ?= x86_64
 
 .PHONY: help venv node deps build lambdas demo test test-rust test-infra bench clean
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +68,19 @@ test-infra: deps lambdas
 test: test-rust test-infra
 
 bench: venv
-	@echo "no benchmarks yet"
+	$(MAKE) lambdas LAMBDA_ARCH=x86_64
+	test -x $(CURDIR)/.venv-bench/bin/python || $(PYTHON) -m venv $(CURDIR)/.venv-bench
+	$(CURDIR)/.venv-bench/bin/pip install --quiet --disable-pip-version-check -r benches/requirements-bench.txt
+	rm -rf $(CARGO_TARGET_DIR)/criterion
+	cargo bench --package tps-bench --bench hot_paths
+	cargo run --release --package tps-bench --bin tps-bench -- \
+		--command "make bench" \
+		--lambda-dir $(CARGO_TARGET_DIR)/lambda \
+		--criterion-dir $(CARGO_TARGET_DIR)/criterion \
+		--python $(CURDIR)/.venv-bench/bin/python \
+		--json $(CARGO_TARGET_DIR)/bench/results.json \
+		--log-dir $(CARGO_TARGET_DIR)/bench/logs \
+		--out docs/benchmarks.md
 
 clean:
 	cargo clean

@@ -241,6 +241,7 @@ async fn stopped_execution_does_not_block_rewrite() {
     let stuck = tps_core::TenantStatus {
         tenant_id: "lc-stuck".into(),
         customer_name: row["customerName"].as_str().unwrap().into(),
+        customer_prefix: Some("lcstuck".into()),
         status: TenantState::InProgress,
         digest,
         action: tps_core::workflow::Action::Provision,
@@ -263,4 +264,68 @@ async fn stopped_execution_does_not_block_rewrite() {
     harness.put_row(&row).await;
     harness.wait_for("lc-stuck", EventType::TenantActive).await;
     assert_eq!(harness.status("lc-stuck").await.unwrap().status, TenantState::Active);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offboarding_leaves_other_tenants_bucket() {
+    let harness = shared();
+    let owner = json!({
+        "customerId": "lc-owner", "customerName": "Owner", "customerPrefix": "lcshared", "endemicType": "ENDEMIC",
+        "AMC": { "amcOrangeAwsAccount": "111122223333" }
+    });
+    harness.put_row(&owner).await;
+    harness.wait_for("lc-owner", EventType::TenantActive).await;
+
+    // A second tenant with the same prefix fails on the owner's bucket...
+    let mut squatter = owner.clone();
+    squatter["customerId"] = json!("lc-squatter");
+    squatter["customerName"] = json!("Squatter");
+    squatter["retention"] = json!("DELETE");
+    harness.put_row(&squatter).await;
+    harness.wait_for("lc-squatter", EventType::TenantFailed).await;
+
+    // ...and offboarding it must leave the owner's bucket and grants alone.
+    harness.delete_row("lc-squatter", "Squatter").await;
+    harness.wait_for("lc-squatter", EventType::TenantOffboarded).await;
+
+    let bucket = "tps-lcshared-amc-123456789012-us-east-1";
+    assert!(harness.bucket_exists(bucket).await, "the owner's bucket was deleted");
+    let policy: Value = serde_json::from_str(&harness.s3().get_bucket_policy().bucket(bucket).send().await.unwrap().policy.unwrap()).unwrap();
+    assert!(
+        policy["Statement"].as_array().unwrap().iter().any(|s| s["Sid"] == "WritersPutObjects"),
+        "the owner's write grant was removed: {policy}"
+    );
+    let status = harness.status("lc-squatter").await.unwrap();
+    let kept = status.modules[&Module::Amc].outputs["kept"].to_string();
+    assert!(kept.contains("lc-owner"), "{kept}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prefix_change_is_rejected_until_restored() {
+    let harness = shared();
+    let mut row = json!({
+        "customerId": "lc-rename", "customerName": "Rename", "customerPrefix": "lcrename", "endemicType": "ENDEMIC",
+        "AMC": { "amcOrangeAwsAccount": "111122223333" }
+    });
+    harness.put_row(&row).await;
+    harness.wait_for("lc-rename", EventType::TenantActive).await;
+
+    row["customerPrefix"] = json!("lcrenamed");
+    harness.put_row(&row).await;
+    let rejected = harness.wait_for("lc-rename", EventType::TenantValidationFailed).await;
+    assert_eq!(rejected.errors[0].path, "customerPrefix");
+    assert!(rejected.errors[0].message.contains("\"lcrename\""), "{}", rejected.errors[0].message);
+    let status = harness.status("lc-rename").await.unwrap();
+    assert_eq!(status.status, TenantState::Failed);
+    assert_eq!(status.modules[&Module::Amc].state, ModuleState::Active, "the provisioned module is still recorded");
+    assert!(!harness.bucket_exists("tps-lcrenamed-amc-123456789012-us-east-1").await);
+
+    // Restoring the prefix records the tenant ACTIVE again without re-provisioning.
+    row["customerPrefix"] = json!("lcrename");
+    harness.put_row(&row).await;
+    let terminal = harness.wait_for_terminal("lc-rename", 3).await;
+    assert_eq!(terminal[2].event_type, EventType::TenantActive);
+    let events = events_of_execution(&harness.notifications_for("lc-rename"), &terminal[2].execution_arn);
+    assert_eq!(events, vec!["TenantProvisioningStarted", "TenantActive"]);
+    assert_eq!(harness.status("lc-rename").await.unwrap().status, TenantState::Active);
 }

@@ -152,7 +152,11 @@ pub async fn run(command: LocalCommand, global: &GlobalArgs) -> anyhow::Result<E
             Ok(ExitCode::SUCCESS)
         }
         LocalCommand::Demo { runtime: args, examples, port } => {
-            init_logging(&args.log);
+            // The demo prints every notification itself; by default only
+            // errors are logged, so the expected rejection of the invalid
+            // example does not interleave a warning with the report.
+            let level = if std::env::var_os("RUST_LOG").is_none() && args.log == "warn" { "error" } else { &args.log };
+            init_logging(level);
             let examples = demo::load_examples(&examples)?;
             eprintln!("starting the local runtime");
             let runtime = start(args.options(global, port)?).await?;

@@ -108,6 +108,12 @@ pub fn decide(
         }
     }
 
+    // A tenant recorded FAILED (a rejected row, or a stopped execution) whose
+    // modules are all current needs a run without tasks, which records it
+    // ACTIVE again.
+    if tasks.is_empty() && status.is_some_and(|s| s.status == TenantState::Failed) {
+        return Decision::Run { action: Action::Provision, tasks };
+    }
     if tasks.is_empty() {
         return Decision::Skip {
             reason: "every enabled module is already active with this config".to_string(),
@@ -156,6 +162,7 @@ mod tests {
         TenantStatus {
             tenant_id: "acme-001".into(),
             customer_name: "Acme".into(),
+            customer_prefix: Some("acme".into()),
             status: state,
             digest: "old".into(),
             action: Action::Provision,
@@ -229,6 +236,17 @@ mod tests {
             (Module::SponsoredAds, ModuleState::Active, ConfigDigest::of_module(&r, Module::SponsoredAds).map(|d| d.0)),
         ]);
         assert!(matches!(decide(StreamEventName::Modify, &r, Some(&s), "200"), Decision::Skip { .. }));
+    }
+
+    #[test]
+    fn failed_tenant_with_current_modules_runs_without_tasks() {
+        let r = record();
+        let s = status(TenantState::Failed, &[
+            (Module::Amc, ModuleState::Active, ConfigDigest::of_module(&r, Module::Amc).map(|d| d.0)),
+            (Module::SponsoredAds, ModuleState::Active, ConfigDigest::of_module(&r, Module::SponsoredAds).map(|d| d.0)),
+        ]);
+        let decision = decide(StreamEventName::Modify, &r, Some(&s), "200");
+        assert_eq!(decision, Decision::Run { action: Action::Provision, tasks: vec![] });
     }
 
     #[test]

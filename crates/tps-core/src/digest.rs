@@ -19,14 +19,14 @@ pub struct ConfigDigest(pub String);
 impl ConfigDigest {
     /// Digest of everything that drives provisioning or offboarding.
     pub fn of_record(record: &TenantRecord) -> Self {
-        let canonical = without_extras(record);
+        let canonical = record.without_extras();
         Self::of_value(&serde_json::to_value(&canonical).expect("a tenant record serializes"))
     }
 
     /// Digest of what one module provisions from: the tenant id, the naming
     /// prefix and the module's section. `None` when the module is disabled.
     pub fn of_module(record: &TenantRecord, module: Module) -> Option<Self> {
-        let canonical = without_extras(record);
+        let canonical = record.without_extras();
         let section = match module {
             Module::Amc => serde_json::to_value(canonical.amc.as_ref()?),
             Module::SponsoredAds => serde_json::to_value(canonical.sponsored_ads.as_ref()?),
@@ -69,21 +69,6 @@ impl fmt::Display for ConfigDigest {
 pub fn short_hash(input: &str, len: usize) -> String {
     let full = hex::encode(Sha256::digest(input.as_bytes()));
     full[..len.min(full.len())].to_string()
-}
-
-fn without_extras(record: &TenantRecord) -> TenantRecord {
-    let mut copy = record.clone();
-    copy.extra.clear();
-    if let Some(amc) = copy.amc.as_mut() {
-        amc.extra.clear();
-    }
-    if let Some(sa) = copy.sponsored_ads.as_mut() {
-        sa.extra.clear();
-    }
-    if let Some(dsp) = copy.dsp.as_mut() {
-        dsp.extra.clear();
-    }
-    copy
 }
 
 #[cfg(test)]

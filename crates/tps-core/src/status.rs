@@ -85,6 +85,9 @@ pub struct TenantStatus {
     pub tenant_id: String,
     #[serde(default)]
     pub customer_name: String,
+    /// Prefix the tenant's resources are named with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_prefix: Option<String>,
     pub status: TenantState,
     /// Config digest of the row this status reflects.
     pub digest: String,

@@ -146,4 +146,22 @@ impl TenantRecord {
     pub fn retention(&self) -> Retention {
         self.retention.unwrap_or_default()
     }
+
+    /// A copy without the fields this service does not use. Execution input
+    /// carries this copy, so unknown fields cannot push it past the 256 KB
+    /// limit of Step Functions payloads.
+    pub fn without_extras(&self) -> TenantRecord {
+        let mut copy = self.clone();
+        copy.extra.clear();
+        if let Some(amc) = copy.amc.as_mut() {
+            amc.extra.clear();
+        }
+        if let Some(section) = copy.sponsored_ads.as_mut() {
+            section.extra.clear();
+        }
+        if let Some(section) = copy.dsp.as_mut() {
+            section.extra.clear();
+        }
+        copy
+    }
 }

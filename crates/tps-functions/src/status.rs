@@ -172,6 +172,7 @@ async fn current_or_new(deps: &StatusDeps, input: &StatusInvocation) -> Result<T
     let mut status = deps.status.get(&execution.tenant_id).await?.unwrap_or_else(|| TenantStatus {
         tenant_id: execution.tenant_id.clone(),
         customer_name: execution.tenant.customer_name.clone(),
+        customer_prefix: None,
         status: TenantState::InProgress,
         digest: String::new(),
         action: execution.action,
@@ -182,6 +183,7 @@ async fn current_or_new(deps: &StatusDeps, input: &StatusInvocation) -> Result<T
         errors: Vec::new(),
     });
     status.customer_name = execution.tenant.customer_name.clone();
+    status.customer_prefix = Some(execution.tenant.customer_prefix.clone());
     status.digest = execution.digest.clone();
     status.action = execution.action;
     status.execution_arn = Some(input.execution_arn.clone());

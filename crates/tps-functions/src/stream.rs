@@ -18,7 +18,7 @@ use tps_core::catalogue::DatasetCatalogue;
 use tps_core::digest::{short_hash, ConfigDigest};
 use tps_core::events::{EventType, Notification};
 use tps_core::ports::{EventBus, PortError, StartOutcome, StatusStore, Workflow};
-use tps_core::status::{TenantState, TenantStatus};
+use tps_core::status::{ModuleState, TenantState, TenantStatus};
 use tps_core::validate::{validate, FieldError, ValidationErrors};
 use tps_core::workflow::{execution_name, Action, ExecutionInput};
 use tps_core::TenantRecord;
@@ -183,6 +183,12 @@ async fn handle_valid(
         }
     }
 
+    if let Some(error) = status.as_ref().and_then(|s| prefix_change(s, &tenant, event)) {
+        tracing::warn!(errors = %error, "row rejected: customerPrefix changed while modules are provisioned");
+        let row = serde_json::to_value(&tenant).unwrap_or_default();
+        return reject(&row, &tenant.customer_id, ValidationErrors(vec![error]), sequence_number, deps).await;
+    }
+
     let (action, tasks) = match decide(event, &tenant, status.as_ref(), sequence_number) {
         Decision::Skip { reason } => {
             tracing::info!(reason = %reason, "record needs no execution");
@@ -198,7 +204,7 @@ async fn handle_valid(
         action,
         digest: digest.0.clone(),
         sequence_number: sequence_number.to_string(),
-        tenant: tenant.clone(),
+        tenant: tenant.without_extras(),
         modules: tasks,
     };
     let input_json = serde_json::to_string(&input)
@@ -221,6 +227,7 @@ async fn handle_valid(
     let mut in_progress = status.unwrap_or_else(|| TenantStatus {
         tenant_id: tenant.customer_id.clone(),
         customer_name: tenant.customer_name.clone(),
+        customer_prefix: None,
         status: TenantState::InProgress,
         digest: String::new(),
         action,
@@ -231,6 +238,7 @@ async fn handle_valid(
         errors: Vec::new(),
     });
     in_progress.customer_name = tenant.customer_name.clone();
+    in_progress.customer_prefix = Some(tenant.customer_prefix.clone());
     in_progress.status = TenantState::InProgress;
     in_progress.digest = digest.0;
     in_progress.action = action;
@@ -240,6 +248,25 @@ async fn handle_valid(
     in_progress.errors.clear();
     deps.status.put(&in_progress).await?;
     Ok(())
+}
+
+/// The error for a row that changes `customerPrefix` while modules named
+/// with the old prefix exist: renaming would leave them behind, still
+/// granting access.
+fn prefix_change(status: &TenantStatus, tenant: &TenantRecord, event: StreamEventName) -> Option<FieldError> {
+    let recorded = status.customer_prefix.as_deref()?;
+    let provisioned = status.modules.values().any(|m| m.state != ModuleState::Removed);
+    if event == StreamEventName::Remove || recorded == tenant.customer_prefix || !provisioned {
+        return None;
+    }
+    Some(FieldError {
+        path: "customerPrefix".into(),
+        message: format!(
+            "cannot change from {recorded:?} to {:?} while modules named with it exist; \
+             restore {recorded:?}, or offboard the tenant (delete the row) and onboard it again with the new prefix",
+            tenant.customer_prefix
+        ),
+    })
 }
 
 /// Marks an `IN_PROGRESS` status whose execution has stopped as `FAILED`
@@ -284,6 +311,7 @@ async fn reject(
             let mut failed = existing.unwrap_or_else(|| TenantStatus {
                 tenant_id: raw_tenant_id.to_string(),
                 customer_name: String::new(),
+                customer_prefix: None,
                 status: TenantState::Failed,
                 digest: String::new(),
                 action: Action::Validate,

@@ -27,6 +27,10 @@ use tps_functions::Invocation;
 
 use crate::faults::{Fault, FaultInjector};
 
+/// App name the functions' SDK clients send in their User-Agent; only
+/// requests that carry it meet injected faults.
+pub const FUNCTIONS_APP_NAME: &str = "tps-functions";
+
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
 const INVOKE_SUFFIX: &str = "/invocations";
 
@@ -161,7 +165,14 @@ impl Gateway {
 
     /// Relays a request to moto, after injecting any configured fault.
     async fn relay(&self, request: Request<Incoming>) -> Result<Response<Body>, DroppedConnection> {
-        if let Some(faults) = &self.faults {
+        let from_functions = [hyper::header::USER_AGENT.as_str(), "x-amz-user-agent"].iter().any(|name| {
+            request
+                .headers()
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains(&format!("app/{FUNCTIONS_APP_NAME}")))
+        });
+        if let Some(faults) = self.faults.as_ref().filter(|_| from_functions) {
             if !faults.config.latency.is_zero() {
                 tokio::time::sleep(faults.config.latency).await;
             }

@@ -127,7 +127,15 @@ impl LocalRuntime {
         // function's set is the superset.
         let environment = stack.function_environment(FunctionKind::Stream);
         let settings = FunctionSettings::from_lookup(|name| environment.get(name).cloned(), true)?;
-        let function_config = sdk_config(&endpoint, &options.region).await;
+        // The app name marks the functions' calls in their User-Agent, so
+        // that faults are injected into those calls only.
+        let function_config = tps_aws::clients::loader()
+            .region(Region::new(options.region.clone()))
+            .endpoint_url(&endpoint)
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "tps-local"))
+            .app_name(aws_config::AppName::new(gateway::FUNCTIONS_APP_NAME).expect("a valid app name"))
+            .load()
+            .await;
         let functions = Arc::new(Functions::new(&settings, &Clients::new(&function_config)));
 
         let faults = options.faults.clone().map(|config| Arc::new(FaultInjector::new(config)));

@@ -95,7 +95,20 @@ pub(super) async fn remove_bucket_and_key(
 ) -> Result<Removal, ProvisionError> {
     let mut removal = Removal::default();
     let retention = ctx.tenant.retention();
-    let bucket_exists = s3::exists(&clients.s3, bucket).await?;
+    let tenant_id = ctx.tenant.customer_id.as_str();
+    let mut bucket_exists = s3::exists(&clients.s3, bucket).await?;
+    if bucket_exists {
+        // Only resources tagged for this tenant are touched: a tenant whose
+        // provisioning failed on another tenant's bucket must not revoke or
+        // delete it when it is offboarded.
+        let owner = s3::tenant_tag(&clients.s3, bucket).await?;
+        if owner.as_deref() != Some(tenant_id) {
+            let owner = owner.map(|o| format!("tenant {o:?}")).unwrap_or_else(|| "no tenant".to_string());
+            tracing::warn!(bucket, %owner, "bucket is not this tenant's; leaving it untouched");
+            removal.keep(format!("S3 bucket {bucket}"), format!("it belongs to {owner}, not to this tenant"));
+            bucket_exists = false;
+        }
+    }
 
     let mut bucket_deleted = !bucket_exists;
     if bucket_exists {
@@ -114,7 +127,16 @@ pub(super) async fn remove_bucket_and_key(
         }
     }
 
-    if let Some(key) = kms::describe(&clients.kms, alias).await? {
+    let key = match kms::describe(&clients.kms, alias).await? {
+        Some(key) if kms::tenant_tag(&clients.kms, &key.key_id).await?.as_deref() == Some(tenant_id) => Some(key),
+        Some(_) => {
+            tracing::warn!(alias, "key is not tagged for this tenant; leaving it untouched");
+            removal.keep(format!("KMS key {alias}"), "it is not tagged for this tenant");
+            None
+        }
+        None => None,
+    };
+    if let Some(key) = key {
         kms::put_policy(&clients.kms, &key.key_id, &policy::tenant_key_policy(&ctx.account, region, &[])).await?;
         removal.removed.push(format!("key policy grants of {alias}"));
         if retention == Retention::Retain {

@@ -150,7 +150,8 @@ pub async fn put_policy(kms: &aws_sdk_kms::Client, key_id: &str, policy: &Value)
     Ok(())
 }
 
-async fn tenant_tag(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<Option<String>, ProvisionError> {
+/// The key's `tps:tenant` tag, if any.
+pub async fn tenant_tag(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<Option<String>, ProvisionError> {
     let output = kms
         .list_resource_tags()
         .key_id(key_id)

@@ -182,7 +182,8 @@ pub async fn delete_if_empty(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Op
     Ok(None)
 }
 
-async fn tenant_tag(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, ProvisionError> {
+/// The bucket's `tps:tenant` tag, if any.
+pub async fn tenant_tag(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, ProvisionError> {
     match s3.get_bucket_tagging().bucket(bucket).send().await {
         Ok(output) => Ok(output.tag_set.into_iter().find(|t| t.key == TAG_TENANT).map(|t| t.value)),
         Err(error) if code_of(&error) == Some("NoSuchTagSet") => Ok(None),
