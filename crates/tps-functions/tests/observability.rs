@@ -200,7 +200,9 @@ async fn sdk_config(endpoint: &str) -> SdkConfig {
 /// of attempts, with millisecond backoff so that the test is quick.
 async fn gateway_clients(shared: &Shared) -> Clients {
     let retry = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(Duration::from_millis(5));
-    let config = sdk_config(&shared.gateway_endpoint).await.to_builder().retry_config(retry).build();
+    // The functions' app name: the gateway injects faults only into their calls.
+    let app_name = aws_config::AppName::new(tps_local::gateway::FUNCTIONS_APP_NAME).expect("a valid app name");
+    let config = sdk_config(&shared.gateway_endpoint).await.to_builder().retry_config(retry).app_name(app_name).build();
     Clients::new(&config)
 }
 
