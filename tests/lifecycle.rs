@@ -92,6 +92,8 @@ async fn remove_with_retain_keeps_buckets_and_keys() {
     let offboarded = harness.wait_for("lc-retain", EventType::TenantOffboarded).await;
 
     assert_eq!(offboarded.status, Some(TenantState::Offboarded));
+    let events = events_of_execution(&harness.notifications_for("lc-retain"), &offboarded.execution_arn);
+    assert_eq!(events[0], "TenantOffboardingStarted", "{events:?}");
     let status = harness.status("lc-retain").await.unwrap();
     assert_eq!(status.status, TenantState::Offboarded);
     assert!(status.modules.values().all(|m| m.state == ModuleState::Removed), "{:?}", status.modules);

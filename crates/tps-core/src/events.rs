@@ -12,6 +12,7 @@ use crate::validate::FieldError;
 pub enum EventType {
     TenantValidationFailed,
     TenantProvisioningStarted,
+    TenantOffboardingStarted,
     ModuleProvisioned,
     ModuleDeprovisioned,
     ModuleFailed,
@@ -22,9 +23,10 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 10] = [
         EventType::TenantValidationFailed,
         EventType::TenantProvisioningStarted,
+        EventType::TenantOffboardingStarted,
         EventType::ModuleProvisioned,
         EventType::ModuleDeprovisioned,
         EventType::ModuleFailed,
@@ -38,6 +40,7 @@ impl EventType {
         match self {
             EventType::TenantValidationFailed => "TenantValidationFailed",
             EventType::TenantProvisioningStarted => "TenantProvisioningStarted",
+            EventType::TenantOffboardingStarted => "TenantOffboardingStarted",
             EventType::ModuleProvisioned => "ModuleProvisioned",
             EventType::ModuleDeprovisioned => "ModuleDeprovisioned",
             EventType::ModuleFailed => "ModuleFailed",

@@ -73,7 +73,10 @@ async fn started(input: &StatusInvocation, deps: &StatusDeps) -> Result<StatusSu
     }
 
     let mut notification = Notification::new(
-        EventType::TenantProvisioningStarted,
+        match execution.action {
+            Action::Offboard => EventType::TenantOffboardingStarted,
+            _ => EventType::TenantProvisioningStarted,
+        },
         &execution.tenant_id,
         &execution.digest,
         execution_name(&input.execution_arn),
