@@ -72,8 +72,11 @@ bench: venv
 	test -x $(CURDIR)/.venv-bench/bin/python || $(PYTHON) -m venv $(CURDIR)/.venv-bench
 	$(CURDIR)/.venv-bench/bin/pip install --quiet --disable-pip-version-check -r benches/requirements-bench.txt
 	rm -rf $(CARGO_TARGET_DIR)/criterion
+# One build with the benches selected, so that the binary gets the same
+# dependency features as the criterion bench and cargo bench reuses it.
+	cargo build --profile bench --package tps-bench --bins --benches
 	cargo bench --package tps-bench --bench hot_paths
-	cargo run --release --package tps-bench --bin tps-bench -- \
+	$(CARGO_TARGET_DIR)/release/tps-bench \
 		--command "make bench" \
 		--lambda-dir $(CARGO_TARGET_DIR)/lambda \
 		--criterion-dir $(CARGO_TARGET_DIR)/criterion \
