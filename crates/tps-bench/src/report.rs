@@ -272,9 +272,9 @@ fn init_section(out: &mut String, init: &[FunctionInit], settings: &crate::repor
         out,
         "Process start to the first `GET /2018-06-01/runtime/invocation/next` (init), and to \
          the first response posted (first response), in milliseconds. Each run starts a new \
-         process with {} MB announced as its memory size, against a fresh Runtime API on \
-         127.0.0.1, and handles an event that provisions a tenant of its own on a local \
-         runtime (moto behind the tps-local gateway).\n",
+         process, announced {} MB of memory, against a fresh Runtime API on 127.0.0.1. The \
+         process handles an event that provisions a tenant of its own on a local runtime \
+         (moto behind the tps-local gateway).\n",
         settings.memory_size_mb
     );
     let _ = writeln!(
@@ -350,10 +350,10 @@ fn sizes_section(out: &mut String, sizes: &[FunctionSize]) {
 /// full release build. Rerun it with `--variant` to refresh the figures.
 /// NOTE: these figures are fixed text and do not follow source changes.
 const OPT_LEVEL_NOTE: &str = "The bootstraps are measured as `make lambdas` builds them, with \
-`opt-level = 3`. One comparison on 2026-12-04 on the machine above (`tps-bench \
---skip-onboarding --skip-python --variant opt-s=DIR`, DIR built by `CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
-cargo lambda build --release --package tps-functions --x86-64`, 10 runs each) found that \
-`opt-level = \"s\"` shrinks the module bootstraps from 16.2 to 11.5 MiB and their zips from \
+`opt-level = 3`. One comparison ran on 2026-12-04 on the machine above: `tps-bench \
+--skip-onboarding --skip-python --variant opt-s=DIR`, 10 runs each, with DIR built by \
+`CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo lambda build --release --package tps-functions --x86-64`. \
+With `opt-level = \"s\"` the module bootstraps shrink from 16.2 to 11.5 MiB and their zips from \
 6.4 to 4.7 MiB (stream 5.5 to 3.8 MiB, status 5.1 to 3.6 MiB zipped). In that comparison both \
 builds had an init of 8.4 to 9.1 ms and a max RSS of 28.8 to 28.9 MiB, and first response, \
 dominated by the emulator's calls, moved by at most 15 ms either way. Setting `opt-level = \"s\"` in the workspace's \
@@ -571,8 +571,8 @@ neither figure includes. The stream function's StartExecution targets a state \
 machine with one Pass state, so no onboarding runs during the measurements.
 - **Python baseline.** `benches/python_baseline/handler.py` imports boto3 and \
 aws_lambda_powertools, creates a powertools `Logger` and DynamoDB, SNS, SFN, S3, \
-KMS and SQS clients at import time, as the AMC QuickStart's TPS functions do, and \
-`bootstrap.py` runs it under a Runtime API loop written with the standard library. \
+KMS and SQS clients at import time, as the AMC QuickStart's TPS functions create \
+theirs. `bootstrap.py` runs it under a Runtime API loop written with the standard library. \
 The loop is lighter than AWS's own Python runtime client and the packages' bytecode \
 is already compiled, so the baseline's init is if anything too fast. Per event the \
 handler makes each function's main calls (for example CreateKey, CreateAlias, \
