@@ -17,7 +17,7 @@ use tps_core::action::{decide, Decision, StreamEventName};
 use tps_core::catalogue::DatasetCatalogue;
 use tps_core::digest::{short_hash, ConfigDigest};
 use tps_core::events::{EventType, Notification};
-use tps_core::ports::{EventBus, PortError, StartOutcome, StatusStore, Workflow};
+use tps_core::ports::{EventBus, PortError, StartOutcome, StatusStore, Workflow, WriteOutcome};
 use tps_core::status::{ModuleState, TenantState, TenantStatus};
 use tps_core::validate::{validate, FieldError, ValidationErrors};
 use tps_core::workflow::{execution_name, Action, ExecutionInput};
@@ -183,6 +183,15 @@ async fn handle_valid(
         }
     }
 
+    let newer_recorded = status
+        .as_ref()
+        .and_then(|s| s.sequence_number.as_deref())
+        .is_some_and(|recorded| tps_core::status::sequence_cmp(recorded, sequence_number).is_gt());
+    if newer_recorded {
+        tracing::info!("the status is from a newer record; this older record needs nothing");
+        return Ok(());
+    }
+
     if let Some(error) = status.as_ref().and_then(|s| prefix_change(s, &tenant, event)) {
         tracing::warn!(errors = %error, "row rejected: customerPrefix changed while modules are provisioned");
         let row = serde_json::to_value(&tenant).unwrap_or_default();
@@ -307,6 +316,15 @@ async fn reject(
         let belongs_to_other_row = existing.as_ref().is_some_and(|s| {
             s.customer_name != customer_name && !s.customer_name.is_empty() && s.status != TenantState::Offboarded
         });
+        // A redelivered record (a retried batch) finds its own rejection
+        // recorded, or a newer record's status: nothing to record or announce.
+        let handled = existing.as_ref().and_then(|s| s.sequence_number.as_deref()).is_some_and(|recorded| {
+            tps_core::status::sequence_cmp(recorded, sequence_number).is_ge()
+        });
+        if handled && !belongs_to_other_row {
+            tracing::info!("the rejection of this record, or a newer record, is recorded already");
+            return Ok(());
+        }
         if !belongs_to_other_row {
             let mut failed = existing.unwrap_or_else(|| TenantStatus {
                 tenant_id: raw_tenant_id.to_string(),
@@ -329,7 +347,10 @@ async fn reject(
             failed.sequence_number = Some(sequence_number.to_string());
             failed.updated_at = now();
             failed.errors = errors.0.clone();
-            deps.status.put(&failed).await?;
+            if deps.status.put(&failed).await? == WriteOutcome::Stale {
+                tracing::info!("a newer record's status is stored; the rejection is not announced");
+                return Ok(());
+            }
         }
     }
 

@@ -146,3 +146,15 @@ async fn transient_failure_stops_the_batch() {
     assert_eq!(failed, vec![Some("100".to_string())], "only the first failed record is reported");
     assert!(f.status.0.lock().unwrap().is_empty(), "nothing recorded for a record that will be retried");
 }
+
+#[tokio::test]
+async fn redelivered_invalid_row_is_announced_once() {
+    let f = fixture();
+    let mut bad = row("acme-001");
+    bad["endemicType"] = json!("MAYBE");
+    let batch = vec![record("INSERT", "100", &bad)];
+    handle(event(batch.clone()), &invocation(), &f.deps).await;
+    handle(event(batch), &invocation(), &f.deps).await;
+
+    assert_eq!(f.events.0.lock().unwrap().len(), 1);
+}
