@@ -3,8 +3,8 @@
 //!
 //! The state machine definition (`infra/statemachine/onboarding.asl.json`)
 //! builds [`ModuleInvocation`] from [`ExecutionInput`] in its Map state's
-//! `ItemSelector`; the field names here and there must match, which the
-//! end-to-end tests exercise.
+//! `ItemSelector`, so the field names here and there must match. The
+//! end-to-end tests exercise them.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ use crate::module::Module;
 use crate::status::ModuleError;
 use crate::tenant::TenantRecord;
 
-/// What an execution does to a tenant.
+/// The change an execution makes to a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Action {
@@ -86,11 +86,11 @@ pub struct ModuleOutcome {
     pub operation: ModuleOperation,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module_digest: Option<String>,
-    /// What the module created: bucket, key and queue names and ARNs.
+    /// Names and ARNs of the buckets, keys and queues the module created.
     pub outputs: serde_json::Value,
 }
 
-/// What the Map state returns for one module: the function's output, or the
+/// The Map state's result for one module: the function's output, or the
 /// iteration input with the caught error when every retry failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]

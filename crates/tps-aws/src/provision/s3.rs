@@ -13,7 +13,7 @@ use tracing::instrument;
 use super::{ProvisionError, Tags, TAG_TENANT};
 use crate::error::{classify, code_of};
 
-/// What a tenant bucket must look like.
+/// The desired configuration of a tenant bucket.
 pub struct BucketSpec<'a> {
     pub name: &'a str,
     pub region: &'a str,
@@ -39,8 +39,8 @@ pub async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec<'_>) -> Re
     }
     match request.send().await {
         Ok(_) => tracing::info!("created bucket"),
-        // us-east-1 answers 200 for a bucket the caller owns; elsewhere it
-        // answers BucketAlreadyOwnedByYou. Both mean "exists, converge it".
+        // us-east-1 returns 200 for a bucket the caller owns; elsewhere it
+        // returns BucketAlreadyOwnedByYou. Both mean "exists, converge it".
         Err(error) if code_of(&error) == Some("BucketAlreadyOwnedByYou") => {}
         Err(error) if code_of(&error) == Some("BucketAlreadyExists") => {
             return Err(ProvisionError::Conflict {
@@ -164,7 +164,7 @@ pub async fn exists(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, Provi
     }
 }
 
-/// Deletes the bucket if it holds no object and returns `Ok(None)`; returns
+/// Deletes the bucket if it contains no object and returns `Ok(None)`; returns
 /// the reason it was kept otherwise.
 pub async fn delete_if_empty(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, ProvisionError> {
     let listing = s3
