@@ -12,7 +12,7 @@ use tps_core::events::{EventType, Notification};
 use tps_core::status::TenantStatus;
 use tps_local::stack::Stack;
 use tps_local::watch::{Received, StatusQueue};
-use tps_local::{LocalRuntime, Options};
+use tps_local::Options;
 
 /// How long a test waits for a tenant to reach a terminal state.
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -28,66 +28,61 @@ pub struct Harness {
     pub faults: Option<Arc<tps_local::faults::FaultInjector>>,
 }
 
-/// Starts the local runtime on a thread that lives as long as the test
-/// process (moto is killed when its starting thread exits).
+/// Starts the local runtime for this test process, and a collector that
+/// stores every notification of the status queue.
 pub fn start(options: Options) -> Harness {
-    let (sender, receiver) = std::sync::mpsc::channel();
+    let local = tps_local::start_on_own_thread(options)
+        .unwrap_or_else(|error| panic!("local runtime failed to start: {error:#}"));
+    // Under fault injection the tests write rows and read resources straight
+    // from moto, so that only the functions' calls meet the faults.
+    let endpoint = if local.faults.is_some() { &local.moto_endpoint } else { &local.endpoint };
+    // start() runs inside the tests' own tokio runtimes, so the config is
+    // loaded on a thread of its own.
+    let (endpoint, region) = (endpoint.clone(), local.stack.region.clone());
+    let config = std::thread::spawn(move || block_on(tps_local::sdk_config(&endpoint, &region)))
+        .join()
+        .expect("load the SDK config");
+
+    let notifications = Arc::new(Mutex::new(Vec::new()));
+    let queue = StatusQueue::new(aws_sdk_sqs::Client::new(&config), local.stack.status_queue_url.clone());
+    let collected = notifications.clone();
     std::thread::Builder::new()
-        .name("local-runtime".into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            runtime.block_on(async move {
-                let local = match LocalRuntime::start(options).await {
-                    Ok(local) => local,
-                    Err(error) => {
-                        sender.send(Err(format!("{error:#}"))).unwrap();
-                        return;
+        .name("notification-collector".into())
+        .spawn(move || block_on(collect(queue, collected)))
+        .expect("spawn the notification collector");
+
+    Harness {
+        endpoint: local.endpoint.clone(),
+        stack: local.stack.clone(),
+        config,
+        notifications,
+        mapping_stats: local.mapping_stats.clone(),
+        faults: local.faults.clone(),
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(future)
+}
+
+/// Receives from the status queue forever, appending each notification.
+async fn collect(queue: StatusQueue, collected: Arc<Mutex<Vec<Notification>>>) {
+    loop {
+        match queue.receive(Duration::from_secs(1)).await {
+            Ok(received) => {
+                for message in received {
+                    match message {
+                        Received::Notification(n) => collected.lock().unwrap().push(*n),
+                        Received::Unparsable(body) => panic!("unparsable notification: {body}"),
                     }
-                };
-                // Under fault injection the tests write rows and read
-                // resources straight from moto, so that only the functions'
-                // calls meet the faults.
-                let config = if local.faults.is_some() {
-                    tps_local::sdk_config(&local.moto_endpoint, &local.stack.region).await
-                } else {
-                    local.sdk_config().await
-                };
-                let notifications = Arc::new(Mutex::new(Vec::new()));
-                let queue = StatusQueue::new(aws_sdk_sqs::Client::new(&config), local.stack.status_queue_url.clone());
-                let collected = notifications.clone();
-                tokio::spawn(async move {
-                    loop {
-                        match queue.receive(Duration::from_secs(1)).await {
-                            Ok(received) => {
-                                for message in received {
-                                    match message {
-                                        Received::Notification(n) => collected.lock().unwrap().push(*n),
-                                        Received::Unparsable(body) => panic!("unparsable notification: {body}"),
-                                    }
-                                }
-                            }
-                            Err(error) => {
-                                eprintln!("status queue receive failed: {error:#}");
-                                tokio::time::sleep(Duration::from_millis(200)).await;
-                            }
-                        }
-                    }
-                });
-                let harness = Harness {
-                    endpoint: local.endpoint.clone(),
-                    stack: local.stack.clone(),
-                    config,
-                    notifications,
-                    mapping_stats: local.mapping_stats.clone(),
-                    faults: local.faults.clone(),
-                };
-                sender.send(Ok(harness)).unwrap();
-                let _keep_running = local;
-                std::future::pending::<()>().await;
-            });
-        })
-        .expect("spawn the runtime thread");
-    receiver.recv().expect("runtime thread").unwrap_or_else(|error| panic!("local runtime failed to start: {error}"))
+                }
+            }
+            Err(error) => {
+                eprintln!("status queue receive failed: {error:#}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
 }
 
 /// The shared harness of this test binary, with default options.

@@ -36,7 +36,7 @@ use tps_functions::stream::StreamDeps;
 use tps_functions::{FunctionError, Invocation};
 use tps_local::faults::{Fault, FaultConfig, FaultInjector};
 use tps_local::stack::Stack;
-use tps_local::{LocalRuntime, Options, ACCOUNT};
+use tps_local::{Options, ACCOUNT};
 use tracing_subscriber::EnvFilter;
 
 const TEAM: &str = "demoteam";
@@ -79,36 +79,13 @@ fn shared() -> &'static Shared {
             faults: Some(FaultConfig { failure_rate: 1.0, latency: Duration::ZERO, seed }),
             ..Options::default()
         };
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("local-runtime".into())
-            .spawn(move || {
-                let runtime =
-                    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-                runtime.block_on(async move {
-                    let local = match LocalRuntime::start(options).await {
-                        Ok(local) => local,
-                        Err(error) => {
-                            sender.send(Err(format!("{error:#}"))).unwrap();
-                            return;
-                        }
-                    };
-                    let shared = Shared {
-                        gateway_endpoint: local.endpoint.clone(),
-                        moto_endpoint: local.moto_endpoint.clone(),
-                        stack: local.stack.clone(),
-                        faults: local.faults.clone().expect("faults are configured"),
-                    };
-                    sender.send(Ok(shared)).unwrap();
-                    let _keep_running = local;
-                    std::future::pending::<()>().await;
-                });
-            })
-            .expect("spawn the runtime thread");
-        match receiver.recv_timeout(Duration::from_secs(120)) {
-            Ok(Ok(shared)) => shared,
-            Ok(Err(error)) => panic!("the local runtime did not start: {error}"),
-            Err(error) => panic!("the local runtime did not start within 120 s: {error}"),
+        let local = tps_local::start_on_own_thread(options)
+            .unwrap_or_else(|error| panic!("the local runtime did not start: {error:#}"));
+        Shared {
+            gateway_endpoint: local.endpoint,
+            moto_endpoint: local.moto_endpoint,
+            stack: local.stack,
+            faults: local.faults.expect("faults are configured"),
         }
     })
 }

@@ -197,6 +197,54 @@ impl LocalRuntime {
     }
 }
 
+/// The parts of a runtime that [`start_on_own_thread`] hands back.
+#[derive(Clone)]
+pub struct RuntimeHandle {
+    pub endpoint: String,
+    pub moto_endpoint: String,
+    pub stack: Stack,
+    pub faults: Option<Arc<FaultInjector>>,
+    pub mapping_stats: Arc<MappingStats>,
+}
+
+/// Starts a runtime on a thread of its own that keeps it running until the
+/// process exits. Tests share one runtime per process this way, because moto
+/// is killed when the thread that started it exits.
+pub fn start_on_own_thread(options: Options) -> anyhow::Result<RuntimeHandle> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("local-runtime".into())
+        .spawn(move || {
+            let tokio = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(tokio) => tokio,
+                Err(error) => {
+                    let _ = sender.send(Err(anyhow!("cannot build a tokio runtime: {error}")));
+                    return;
+                }
+            };
+            tokio.block_on(async move {
+                match LocalRuntime::start(options).await {
+                    Ok(local) => {
+                        let _ = sender.send(Ok(RuntimeHandle {
+                            endpoint: local.endpoint.clone(),
+                            moto_endpoint: local.moto_endpoint.clone(),
+                            stack: local.stack.clone(),
+                            faults: local.faults.clone(),
+                            mapping_stats: local.mapping_stats.clone(),
+                        }));
+                        std::future::pending::<()>().await;
+                        drop(local);
+                    }
+                    Err(error) => {
+                        let _ = sender.send(Err(error));
+                    }
+                }
+            });
+        })
+        .context("cannot spawn the local runtime's thread")?;
+    receiver.recv().context("the local runtime's thread ended before the runtime started")?
+}
+
 /// SDK configuration for `endpoint` with the emulator's test credentials.
 pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
     tps_aws::clients::loader()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use serde_json::Value;
-use tps_local::{LocalRuntime, Options};
+use tps_local::Options;
 
 /// Variables that would point `tps` at the developer's own account,
 /// profile or stack.
@@ -176,35 +176,16 @@ pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let env = format!("cli{}", std::process::id());
-        let (sender, receiver) = std::sync::mpsc::channel();
         let options = Options { env: env.clone(), ..Default::default() };
-        std::thread::Builder::new()
-            .name("local-runtime".into())
-            .spawn(move || {
-                let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-                tokio.block_on(async move {
-                    match LocalRuntime::start(options).await {
-                        Ok(runtime) => {
-                            let _ = sender.send(Ok(Runtime {
-                                endpoint: runtime.endpoint.clone(),
-                                region: runtime.stack.region.clone(),
-                                env: runtime.stack.names.env.clone(),
-                                team: runtime.stack.names.team.clone(),
-                            }));
-                            // Keeps the runtime, and so moto, alive until the process exits.
-                            std::future::pending::<()>().await;
-                            drop(runtime);
-                        }
-                        Err(error) => {
-                            let _ = sender.send(Err(format!("{error:#}")));
-                        }
-                    }
-                });
-            })
-            .expect("runtime thread");
-        let runtime = receiver.recv().expect("the runtime thread ended early").unwrap_or_else(|error| {
-            panic!("the local runtime did not start: {error}\nset TPS_MOTO_SERVER to moto_server, or run `make venv`")
+        let local = tps_local::start_on_own_thread(options).unwrap_or_else(|error| {
+            panic!("the local runtime did not start: {error:#}\nset TPS_MOTO_SERVER to moto_server, or run `make venv`")
         });
+        let runtime = Runtime {
+            endpoint: local.endpoint,
+            region: local.stack.region.clone(),
+            env: local.stack.names.env.clone(),
+            team: local.stack.names.team.clone(),
+        };
         assert_eq!(runtime.env, env);
         runtime
     })
