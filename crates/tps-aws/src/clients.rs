@@ -7,7 +7,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 /// Attempts per AWS call, the first included. Standard retry mode backs off
-/// exponentially with jitter between them, so throttling and 5xx answers are
+/// exponentially with jitter between them, so throttling and 5xx responses are
 /// absorbed before an error reaches the state machine's own Retry.
 pub const MAX_ATTEMPTS: u32 = 6;
 

@@ -1,4 +1,4 @@
-//! What a stream record asks for.
+//! The decision a stream record leads to.
 //!
 //! The decision compares the row's desired modules with the tenant's
 //! recorded status, not only with the old image: a module that is already
@@ -36,7 +36,7 @@ pub struct ModuleChange {
     pub operation: ModuleOperation,
 }
 
-/// What to do with one valid stream record.
+/// Decision for one valid stream record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// Start an execution with these module tasks.
@@ -45,7 +45,7 @@ pub enum Decision {
     Skip { reason: String },
 }
 
-/// Decides what a valid record asks for.
+/// Decides what to do with a valid record.
 ///
 /// `record` is the new image (the old image for `REMOVE`); `status` is the
 /// tenant's recorded status, if any; `sequence_number` is the record's.

@@ -39,7 +39,7 @@ pub struct TenantRecord {
     /// Enables the DSP module.
     #[serde(rename = "DSP", default, skip_serializing_if = "Option::is_none")]
     pub dsp: Option<DspSection>,
-    /// What offboarding does with buckets and keys; `RETAIN` when absent.
+    /// Retention policy for buckets and keys at offboarding, `RETAIN` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Retention>,
     /// Fields this service does not use. They are kept and ignored.

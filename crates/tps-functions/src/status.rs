@@ -20,7 +20,7 @@ pub struct StatusDeps {
     pub events: Arc<dyn EventBus>,
 }
 
-/// What the status function returns: the execution's output.
+/// Output of the status function, which becomes the execution's output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusSummary {

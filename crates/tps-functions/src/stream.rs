@@ -26,7 +26,7 @@ use tracing::{info_span, Instrument};
 
 use crate::invocation::Invocation;
 
-/// Longest tenant id used as a status key for a rejected row.
+/// Maximum length of a tenant id used as the status key of a rejected row.
 const MAX_STATUS_KEY_CHARS: usize = 128;
 
 pub struct StreamDeps {
@@ -36,7 +36,7 @@ pub struct StreamDeps {
     pub workflow: Arc<dyn Workflow>,
 }
 
-/// Why one record was not handled.
+/// Failure to handle one record.
 #[derive(Debug, thiserror::Error)]
 enum RecordError {
     /// Retrying can help: report the record and stop the batch here.
@@ -232,7 +232,7 @@ async fn handle_valid(
         }
     };
 
-    // Record the execution now, so a later record in this batch sees it.
+    // Record the execution now, so that a later record in this batch finds it.
     let mut in_progress = status.unwrap_or_else(|| TenantStatus {
         tenant_id: tenant.customer_id.clone(),
         customer_name: tenant.customer_name.clone(),

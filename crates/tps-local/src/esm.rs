@@ -121,8 +121,8 @@ impl EventSourceMapping {
                             }
                         }
                         Err(error) => {
-                            // The emulator answers an expired or bad iterator with a 5xx:
-                            // start over from the last record handled.
+                            // The emulator returns a 5xx for an expired or bad iterator,
+                            // so get a new one after the last record fetched.
                             tracing::warn!(shard_id, error = %aws_smithy_types::error::display::DisplayErrorContext(&error), "dynamodbstreams:GetRecords failed; getting a new iterator");
                             iterator = None;
                         }

@@ -27,7 +27,7 @@ pub enum Fault {
     Throttle,
     /// HTTP 500.
     ServerError,
-    /// The connection is closed without an answer.
+    /// The connection is closed without a response.
     Drop,
 }
 

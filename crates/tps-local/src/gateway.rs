@@ -36,7 +36,7 @@ const INVOKE_SUFFIX: &str = "/invocations";
 
 type Body = Full<Bytes>;
 
-/// What the gateway serves.
+/// The gateway's state: the functions it runs and the moto it relays to.
 pub struct Gateway {
     pub moto_endpoint: String,
     pub functions: Arc<Functions>,
@@ -49,7 +49,7 @@ pub struct Gateway {
     client: Client<HttpConnector, Body>,
 }
 
-/// Error that makes hyper close the connection without an answer.
+/// Error that makes hyper close the connection without a response.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by fault injection")]
 struct DroppedConnection;
@@ -119,7 +119,7 @@ impl Gateway {
         self.relay(request).await
     }
 
-    /// Answers an Invoke call by running the function in process.
+    /// Handles an Invoke call by running the function in process.
     async fn invoke(&self, raw_name: &str, request: Request<Incoming>) -> Response<Body> {
         let decoded = urlencoding::decode(raw_name).map(|s| s.into_owned()).unwrap_or_else(|_| raw_name.to_string());
         let name = function_name(&decoded);

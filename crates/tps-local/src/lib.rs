@@ -49,7 +49,7 @@ pub struct Options {
     pub faults: Option<FaultConfig>,
     /// Invoke the stream function twice with every batch.
     pub duplicate_delivery: bool,
-    /// Where moto's log goes; a temporary file when `None`.
+    /// Directory of moto's log file, the system temporary directory when `None`.
     pub log_dir: Option<PathBuf>,
     /// Port of the gateway (the runtime's endpoint) on 127.0.0.1; any free
     /// port when `None` or 0.

@@ -7,7 +7,7 @@ pub const STATE_MACHINE_FILE: &str = "infra/statemachine/onboarding.asl.json";
 
 /// Finds the repository root: `TPS_REPO_ROOT` when set, else the first
 /// directory upwards from the current one, then from this crate's source,
-/// that holds the state machine definition.
+/// that contains the state machine definition.
 pub fn repo_root() -> Option<PathBuf> {
     if let Ok(root) = std::env::var("TPS_REPO_ROOT") {
         return Some(PathBuf::from(root));

@@ -71,7 +71,7 @@ pub async fn provision(ctx: &ModuleContext<'_>) -> Result<Value, ProvisionError>
 
 /// Removes the AMC accounts' access. With `DELETE` retention it also deletes
 /// the bucket when it is empty and then schedules the key's deletion; a
-/// bucket that still holds objects keeps its key too.
+/// bucket that still contains objects keeps its key too.
 #[instrument(skip_all, fields(tenant_id = %ctx.tenant.customer_id, module = "AMC"))]
 pub async fn deprovision(ctx: &ModuleContext<'_>) -> Result<Value, ProvisionError> {
     let amc = section(ctx)?;
@@ -142,7 +142,7 @@ pub(super) async fn remove_bucket_and_key(
         if retention == Retention::Retain {
             removal.keep(format!("KMS key {alias}"), "retention is RETAIN");
         } else if !bucket_deleted {
-            removal.keep(format!("KMS key {alias}"), format!("bucket {bucket} still holds objects encrypted with it"));
+            removal.keep(format!("KMS key {alias}"), format!("bucket {bucket} still contains objects encrypted with it"));
         } else {
             kms::schedule_deletion(&clients.kms, &key.key_id).await?;
             removal.removed.push(format!(

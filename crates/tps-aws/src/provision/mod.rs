@@ -84,7 +84,7 @@ impl Tags {
     }
 }
 
-/// What a provisioning call needs besides the clients.
+/// Inputs of a provisioning call besides the clients.
 pub struct ModuleContext<'a> {
     pub clients: &'a Clients,
     pub catalogue: &'a DatasetCatalogue,
