@@ -1,11 +1,15 @@
 //! At-least-once delivery: the event source mapping here invokes the stream
-//! function twice with every batch, as Lambda may after a timeout.
+//! function twice with every batch, as Lambda may after a timeout. A late
+//! write for a record never replaces what its execution recorded.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use tps_aws::dynamo::DynamoStatusStore;
 use tps_core::events::EventType;
+use tps_core::ports::{StatusStore, WriteOutcome};
+use tps_core::status::TenantState;
 use tps_e2e::{all_modules_row, start, Harness};
 use tps_local::Options;
 
@@ -38,4 +42,30 @@ async fn redelivered_record_provisions_once() {
     assert_eq!(harness.keys_of_tenant("e2e-twice").await.len(), 2, "one AMC key and one DSP key");
     let queues = harness.queues_with_prefix("us-east-1", "tps-e2etwice-").await;
     assert_eq!(queues.len(), 4, "a queue and a DLQ per dataset: {queues:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn late_in_progress_write_keeps_the_result() {
+    let harness = harness();
+    harness.put_row(&all_modules_row("e2e-late", "e2elate")).await;
+    harness.wait_for("e2e-late", EventType::TenantActive).await;
+    let store = DynamoStatusStore::new(harness.dynamodb(), harness.stack.names.status_table());
+    let active = harness.status("e2e-late").await.expect("status item");
+    assert_eq!(active.status, TenantState::Active);
+
+    let mut late = active.clone();
+    late.status = TenantState::InProgress;
+    assert_eq!(store.put_if_newer(&late).await.unwrap(), WriteOutcome::Stale, "same record");
+    assert_eq!(harness.status("e2e-late").await.unwrap().status, TenantState::Active);
+
+    let stored = active.sequence_number.clone().expect("sequence number");
+    let older = format!("{}", stored.parse::<u128>().unwrap() - 1);
+    late.sequence_number = Some(older);
+    assert_eq!(store.put(&late).await.unwrap(), WriteOutcome::Stale, "older record");
+
+    let newer = format!("{}", stored.parse::<u128>().unwrap() + 1);
+    late.sequence_number = Some(newer.clone());
+    assert_eq!(store.put_if_newer(&late).await.unwrap(), WriteOutcome::Written, "newer record");
+    let now = harness.status("e2e-late").await.unwrap();
+    assert_eq!((now.status, now.sequence_number), (TenantState::InProgress, Some(newer)));
 }

@@ -52,6 +52,19 @@ impl StatusStore for DynamoStatusStore {
 
     #[instrument(skip(self, status), fields(table = %self.table, tenant_id = %status.tenant_id, status = %status.status))]
     async fn put(&self, status: &TenantStatus) -> Result<WriteOutcome, PortError> {
+        self.write(status, "sequenceKey <= :sequence").await
+    }
+
+    #[instrument(skip(self, status), fields(table = %self.table, tenant_id = %status.tenant_id, status = %status.status))]
+    async fn put_if_newer(&self, status: &TenantStatus) -> Result<WriteOutcome, PortError> {
+        self.write(status, "sequenceKey < :sequence").await
+    }
+}
+
+impl DynamoStatusStore {
+    /// Puts `status`; if it carries a sequence number, only when the stored
+    /// item has none or `order` holds between the stored and the new key.
+    async fn write(&self, status: &TenantStatus, order: &str) -> Result<WriteOutcome, PortError> {
         let mut item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(status)
             .map_err(|e| PortError::permanent("dynamodb:PutItem", format!("status does not serialize: {e}")))?;
         let mut request = self.client.put_item().table_name(&self.table);
@@ -59,16 +72,16 @@ impl StatusStore for DynamoStatusStore {
             let key = sequence_key(sequence_number);
             item.insert("sequenceKey".to_string(), AttributeValue::S(key.clone()));
             request = request
-                .condition_expression(
-                    "attribute_not_exists(tenantId) OR attribute_not_exists(sequenceKey) OR sequenceKey <= :sequence",
-                )
+                .condition_expression(format!(
+                    "attribute_not_exists(tenantId) OR attribute_not_exists(sequenceKey) OR {order}"
+                ))
                 .expression_attribute_values(":sequence", AttributeValue::S(key));
         }
 
         match request.set_item(Some(item)).send().await {
             Ok(_) => Ok(WriteOutcome::Written),
             Err(error) if code_of(&error) == Some("ConditionalCheckFailedException") => {
-                tracing::info!("status not written: the table holds a status from a newer stream record");
+                tracing::info!(condition = order, "status not written: the table holds a status from the same or a newer stream record");
                 Ok(WriteOutcome::Stale)
             }
             Err(error) => Err(classify("dynamodb:PutItem", &error)),

@@ -43,6 +43,11 @@ pub trait StatusStore: Send + Sync {
 
     /// Writes `status` unless the stored item has a higher sequence number.
     async fn put(&self, status: &TenantStatus) -> Result<WriteOutcome, PortError>;
+
+    /// Writes `status` only if the stored item has a lower sequence number
+    /// or none. A status already recorded for the same stream record is
+    /// kept: the execution may have written its result there first.
+    async fn put_if_newer(&self, status: &TenantStatus) -> Result<WriteOutcome, PortError>;
 }
 
 /// The tenant events topic.
@@ -88,16 +93,28 @@ pub mod memory {
         }
 
         async fn put(&self, status: &TenantStatus) -> Result<WriteOutcome, PortError> {
+            Ok(self.write(status, |order| order.is_lt()))
+        }
+
+        async fn put_if_newer(&self, status: &TenantStatus) -> Result<WriteOutcome, PortError> {
+            Ok(self.write(status, |order| order.is_le()))
+        }
+    }
+
+    impl MemoryStatus {
+        /// Writes `status` unless `stale` holds for the order of its
+        /// sequence number against the stored one.
+        fn write(&self, status: &TenantStatus, stale: impl Fn(std::cmp::Ordering) -> bool) -> WriteOutcome {
             let mut items = self.0.lock().unwrap();
             if let Some(existing) = items.get(&status.tenant_id) {
                 if let (Some(stored), Some(new)) = (&existing.sequence_number, &status.sequence_number) {
-                    if sequence_cmp(new, stored).is_lt() {
-                        return Ok(WriteOutcome::Stale);
+                    if stale(sequence_cmp(new, stored)) {
+                        return WriteOutcome::Stale;
                     }
                 }
             }
             items.insert(status.tenant_id.clone(), status.clone());
-            Ok(WriteOutcome::Written)
+            WriteOutcome::Written
         }
     }
 

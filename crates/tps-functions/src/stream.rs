@@ -233,6 +233,8 @@ async fn handle_valid(
     };
 
     // Record the execution now, so that a later record in this batch finds it.
+    // The execution may have finished already, so a status written for this
+    // record is never replaced.
     let mut in_progress = status.unwrap_or_else(|| TenantStatus {
         tenant_id: tenant.customer_id.clone(),
         customer_name: tenant.customer_name.clone(),
@@ -255,7 +257,9 @@ async fn handle_valid(
     in_progress.sequence_number = Some(sequence_number.to_string());
     in_progress.updated_at = now();
     in_progress.errors.clear();
-    deps.status.put(&in_progress).await?;
+    if deps.status.put_if_newer(&in_progress).await? == WriteOutcome::Stale {
+        tracing::info!("the execution has recorded this record's status already; kept it");
+    }
     Ok(())
 }
 

@@ -158,3 +158,46 @@ async fn redelivered_invalid_row_is_announced_once() {
 
     assert_eq!(f.events.0.lock().unwrap().len(), 1);
 }
+
+/// An execution that runs to its end before `StartExecution` returns, as a
+/// fast execution does when the stream function's own status write is slow.
+struct InstantWorkflow {
+    status: Arc<MemoryStatus>,
+}
+
+#[async_trait]
+impl Workflow for InstantWorkflow {
+    async fn start_execution(&self, name: &str, input: &str) -> Result<StartOutcome, PortError> {
+        let input: ExecutionInput = serde_json::from_str(input).expect("execution input");
+        let finished = TenantStatus {
+            tenant_id: input.tenant_id,
+            customer_name: input.tenant.customer_name.clone(),
+            customer_prefix: Some(input.tenant.customer_prefix.clone()),
+            status: TenantState::Active,
+            digest: input.digest,
+            action: input.action,
+            execution_arn: Some(format!("arn:aws:states:us-east-1:123456789012:execution:test:{name}")),
+            sequence_number: Some(input.sequence_number),
+            updated_at: now(),
+            modules: Default::default(),
+            errors: Vec::new(),
+        };
+        self.status.put(&finished).await?;
+        Ok(StartOutcome::Started { execution_arn: finished.execution_arn.unwrap() })
+    }
+
+    async fn is_running(&self, _execution_arn: &str) -> Result<bool, PortError> {
+        Ok(false)
+    }
+}
+
+#[tokio::test]
+async fn finished_execution_keeps_its_status() {
+    let mut f = fixture();
+    f.deps.workflow = Arc::new(InstantWorkflow { status: f.status.clone() });
+    let response = handle(event(vec![record("INSERT", "100", &row("acme-001"))]), &invocation(), &f.deps).await;
+
+    assert!(response.batch_item_failures.is_empty());
+    let status = f.status.0.lock().unwrap()["acme-001"].clone();
+    assert_eq!(status.status, TenantState::Active, "IN_PROGRESS must not replace the execution's result");
+}
