@@ -4,6 +4,7 @@
 #   make test    every test: Rust unit, integration and end-to-end tests
 #                against moto, then the CDK app's tests
 #   make bench   benchmarks; figures go to docs/benchmarks.md
+#   make docs    render docs/tenant-record.md's field tables from the schema
 #
 # Everything installs into the repository: .venv (moto, cargo-lambda,
 # cfn-lint) and infra/node_modules. One cargo target directory is shared by
@@ -26,10 +27,10 @@ export TPS_BIN ?= $(CARGO_TARGET_DIR)/debug/tps
 # Lambda architecture for deployment builds: x86_64 or arm64.
 LAMBDA_ARCH ?= x86_64
 
-.PHONY: help venv node deps build lambdas demo test test-rust test-infra bench clean
+.PHONY: help venv node deps build lambdas demo docs test test-rust test-infra bench clean
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,11 @@ lambdas: venv
 
 demo: venv
 	cargo run --quiet --package tps-cli --bin tps -- local demo
+
+# The test of the page fails when the page and the schema differ; with
+# TPS_UPDATE_DOCS set it rewrites the page instead.
+docs:
+	TPS_UPDATE_DOCS=1 cargo test --quiet --package tps-cli --bin tps -- docs::tenant_record_page_is_current
 
 test-rust: venv
 	cargo test --workspace --no-fail-fast

@@ -5,6 +5,7 @@ mod errors;
 mod input;
 mod local;
 mod output;
+mod schema;
 mod status;
 mod tenant;
 mod validate;
@@ -13,10 +14,9 @@ mod watch;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tps_core::TenantRecord;
 
 use crate::context::GlobalArgs;
-use crate::output::{exit, print_json, EXIT_CODES_HELP};
+use crate::output::{exit, EXIT_CODES_HELP};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -58,8 +58,14 @@ enum Command {
     /// each, until Ctrl-C. Deletes every message it receives.
     Watch(watch::WatchArgs),
 
-    /// Print the JSON Schema of the tenant record.
-    Schema,
+    /// Print the JSON Schema of the tenant record, or the Markdown field
+    /// reference rendered from it.
+    ///
+    /// Point an editor's JSON Schema support at the output to check rows as
+    /// they are written. The schema covers types, patterns and lengths.
+    /// `tps validate` checks every rule, including the datasets each
+    /// advertising region offers and the S3 bucket name rules.
+    Schema(schema::SchemaArgs),
 
     /// Run the whole service on this machine against a local AWS emulator (moto).
     #[command(subcommand)]
@@ -86,7 +92,7 @@ fn main() -> ExitCode {
             Command::Tenant(command) => tenant::run(command, &global).await,
             Command::Status(args) => status::run(args, &global).await,
             Command::Watch(args) => watch::run(args, &global).await,
-            Command::Schema => print_json(&schemars::schema_for!(TenantRecord)).map(|()| ExitCode::SUCCESS),
+            Command::Schema(args) => schema::run(&args),
             Command::Local(command) => local::run(command, &global).await,
         }
     });

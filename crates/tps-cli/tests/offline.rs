@@ -194,6 +194,25 @@ fn schema_describes_tenant_record() {
 }
 
 #[test]
+fn schema_markdown_lists_fields() {
+    tps()
+        .args(["schema", "--format", "markdown"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("## Top-level fields"))
+        .stdout(predicate::str::contains("| `amcOrangeAwsAccount` | string | yes |"));
+}
+
+#[test]
+fn schema_rejects_unknown_format() {
+    tps()
+        .args(["schema", "--format", "yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("possible values: json, markdown"));
+}
+
+#[test]
 fn manifest_uses_given_names() {
     let assert = tps()
         .args(["local", "manifest", "--team", "teamx", "--env", "qa", "--region", "eu-west-1", "--account", "210987654321"])

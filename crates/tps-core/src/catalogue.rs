@@ -19,8 +19,11 @@ pub const EMBEDDED_CATALOGUE: &str =
 /// An Amazon Ads advertising region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AdvertisingRegion {
+    /// North America.
     NA,
+    /// Europe.
     EU,
+    /// Far East.
     FE,
 }
 

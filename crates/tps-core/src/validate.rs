@@ -21,20 +21,20 @@ use crate::tenant::{
 /// Maximum number of ids in `profileIds` or `advertiserIds`.
 pub const MAX_IDS: usize = 100;
 
-static TENANT_ID: LazyLock<Regex> =
+pub(crate) static TENANT_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$").unwrap());
-static PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9-]{1,20}$").unwrap());
-static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{12}$").unwrap());
-static AWS_REGION: LazyLock<Regex> =
+pub(crate) static PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9-]{1,20}$").unwrap());
+pub(crate) static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{12}$").unwrap());
+pub(crate) static AWS_REGION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$").unwrap());
-static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{1,20}$").unwrap());
-static ADVERTISER_ID: LazyLock<Regex> =
+pub(crate) static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{1,20}$").unwrap());
+pub(crate) static ADVERTISER_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_-]{1,64}$").unwrap());
-static BUCKET: LazyLock<Regex> =
+pub(crate) static BUCKET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$").unwrap());
 static IPV4: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$").unwrap());
-static HTTPS_URL: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static HTTPS_URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$").unwrap()
 });
 
