@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Args;
 use tps_core::status::TenantStatus;
 
-use crate::context::{GlobalArgs, Target};
+use crate::context::{Connection, GlobalArgs, Target};
 use crate::errors::{describe, Resource};
 use crate::output::{describe_outputs, exit, print_json, OutputFormat, Table};
 
@@ -24,25 +24,15 @@ pub async fn run(args: StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitCo
     let dynamodb = connection.dynamodb();
 
     let statuses: Vec<TenantStatus> = match &args.id {
-        Some(id) => {
-            let output = dynamodb
-                .get_item()
-                .table_name(&table)
-                .key("tenantId", AttributeValue::S(id.clone()))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|error| describe(&connection, "dynamodb:GetItem", Resource::Table(&table), &error))?;
-            let Some(item) = output.item else {
+        Some(id) => match fetch(&connection, id).await? {
+            Some(status) => vec![status],
+            None => {
                 eprintln!(
                     "error: no status for tenant {id} in table {table}: the tenant was never written, or its row is still being processed; list tenants with `tps tenant list`"
                 );
                 return Ok(ExitCode::from(exit::FAILURE));
-            };
-            vec![serde_dynamo::from_item(item).map_err(|error| {
-                anyhow::anyhow!("the status item of tenant {id} in table {table} is not a tenant status: {error}")
-            })?]
-        }
+            }
+        },
         None => {
             let items = dynamodb
                 .scan()
@@ -73,6 +63,26 @@ pub async fn run(args: StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitCo
         OutputFormat::Text => print!("{}", render(&statuses, chrono::Utc::now())),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the status of tenant `id`, or `None` when the table has no item
+/// for it.
+pub async fn fetch(connection: &Connection, id: &str) -> anyhow::Result<Option<TenantStatus>> {
+    let table = connection.names().status_table();
+    let output = connection
+        .dynamodb()
+        .get_item()
+        .table_name(&table)
+        .key("tenantId", AttributeValue::S(id.to_string()))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|error| describe(connection, "dynamodb:GetItem", Resource::Table(&table), &error))?;
+    let Some(item) = output.item else { return Ok(None) };
+    let status = serde_dynamo::from_item(item).map_err(|error| {
+        anyhow::anyhow!("the status item of tenant {id} in table {table} is not a tenant status: {error}")
+    })?;
+    Ok(Some(status))
 }
 
 /// Renders one line per tenant, then one indented line per module with its key

@@ -10,11 +10,13 @@ use anyhow::bail;
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
+use tps_core::status::{ModuleState, TenantState, TenantStatus};
 use tps_core::Module;
 
 use crate::context::{Connection, GlobalArgs, Target};
 use crate::errors::{describe, Resource};
 use crate::input;
+use crate::status;
 use crate::output::{exit, print_json, OutputFormat, Table};
 use crate::validate::{self, CatalogueArg};
 
@@ -49,6 +51,20 @@ pub enum TenantCommand {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Provision again the modules of a tenant that are not ACTIVE, after
+    /// the cause of their failure is fixed.
+    ///
+    /// Sets the row's attribute rerunRequestedAt to the current time. The
+    /// row's stream record then starts an execution for every enabled module
+    /// that is not ACTIVE, and ACTIVE modules are left alone. Writing the same
+    /// row again with `tps tenant put` starts nothing, because DynamoDB writes
+    /// no stream record for a write that changes no attribute. Exit code 0
+    /// also when every module is ACTIVE and nothing is written.
+    Rerun {
+        /// The tenant id (customerId).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -73,6 +89,7 @@ pub async fn run(command: TenantCommand, global: &GlobalArgs) -> anyhow::Result<
         TenantCommand::Get { id } => get(&id, global).await,
         TenantCommand::List => list(global).await,
         TenantCommand::Delete { id, yes } => delete(&id, yes, global).await,
+        TenantCommand::Rerun { id } => rerun(&id, global).await,
     }
 }
 
@@ -116,6 +133,7 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(exit::FAILURE));
     }
     let created = names.is_empty();
+    let unchanged = existing.into_iter().map(input::from_item).any(|stored| stored.ok().as_ref() == Some(&row));
 
     connection
         .dynamodb()
@@ -132,7 +150,17 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             "customerName": tenant.customer_name,
             "table": table,
             "created": created,
+            "unchanged": unchanged,
         }))?,
+        OutputFormat::Text if unchanged => {
+            println!("tenant {} ({}) in table {table} is unchanged", tenant.customer_id, tenant.customer_name);
+            println!(
+                "nothing starts, because DynamoDB writes no stream record for an identical row; \
+                 to provision the modules that are not ACTIVE, run: {} tenant rerun {}",
+                command_prefix(global),
+                tenant.customer_id
+            );
+        }
         OutputFormat::Text => {
             let verb = if created { "created" } else { "updated" };
             println!("{verb} tenant {} ({}) in table {table}", tenant.customer_id, tenant.customer_name);
@@ -264,6 +292,95 @@ async fn delete(id: &str, yes: bool, global: &GlobalArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+async fn rerun(id: &str, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let connection = Target::resolve(global)?.connect().await?;
+    let table = connection.names().tenant_table();
+    let items = query_rows(&connection, id).await?;
+    let Some(item) = items.first() else {
+        eprintln!("error: no tenant {id} in table {table}; list tenants with `tps tenant list`");
+        return Ok(ExitCode::from(exit::FAILURE));
+    };
+    let row = input::from_item(item.clone())?;
+    let status = status::fetch(&connection, id).await?;
+
+    if let Some(status) = status.as_ref().filter(|s| s.status == TenantState::Failed && !s.errors.is_empty()) {
+        eprintln!("error: the row of tenant {id} was rejected, so a re-run would be rejected again:");
+        for error in &status.errors {
+            eprintln!("  {error}");
+        }
+        eprintln!("fix the row and write it with `{} tenant put FILE`", command_prefix(global));
+        return Ok(ExitCode::from(exit::FAILURE));
+    }
+    let pending = pending_modules(&row, status.as_ref());
+    let pending_json: Vec<Value> =
+        pending.iter().map(|(module, state)| json!({"module": module, "state": state})).collect();
+    if pending.is_empty() {
+        match global.output {
+            OutputFormat::Json => print_json(&json!({"tenantId": id, "table": table, "rerun": false, "modules": pending_json}))?,
+            OutputFormat::Text => println!("nothing to re-run: every module of tenant {id} is ACTIVE"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(status) = status.as_ref().filter(|s| s.status == TenantState::InProgress) {
+        let execution = status.execution_arn.as_deref().unwrap_or("unknown");
+        eprintln!(
+            "warning: tenant {id} is IN_PROGRESS (execution {execution}); the re-run starts only if that execution has stopped"
+        );
+    }
+
+    let mut key = HashMap::new();
+    for attribute in ["customerId", "customerName"] {
+        if let Some(value) = item.get(attribute) {
+            key.insert(attribute.to_string(), value.clone());
+        }
+    }
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    connection
+        .dynamodb()
+        .update_item()
+        .table_name(&table)
+        .set_key(Some(key))
+        .update_expression("SET rerunRequestedAt = :now")
+        .condition_expression("attribute_exists(customerId)")
+        .expression_attribute_values(":now", AttributeValue::S(now.clone()))
+        .send()
+        .await
+        .map_err(|error| describe(&connection, "dynamodb:UpdateItem", Resource::Table(&table), &error))?;
+
+    match global.output {
+        OutputFormat::Json => print_json(&json!({
+            "tenantId": id,
+            "table": table,
+            "rerun": true,
+            "modules": pending_json,
+            "rerunRequestedAt": now,
+        }))?,
+        OutputFormat::Text => {
+            let listed: Vec<String> = pending.iter().map(|(module, state)| format!("{module} ({state})")).collect();
+            println!("requested a re-run of tenant {id}: {}", listed.join(", "));
+            println!("follow it with: {} watch --until-terminal {id}", command_prefix(global));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lists the modules `row` enables that `status` does not record as
+/// `ACTIVE`, with their recorded state or `NOT_PROVISIONED`.
+fn pending_modules(row: &Value, status: Option<&TenantStatus>) -> Vec<(Module, String)> {
+    Module::ALL
+        .into_iter()
+        .filter(|module| row.get(module.section()).is_some_and(|section| !section.is_null()))
+        .filter_map(|module| {
+            let recorded = status.and_then(|s| s.modules.get(&module));
+            match recorded.map(|m| m.state) {
+                Some(ModuleState::Active) => None,
+                Some(state) => Some((module, serde_json::to_value(state).ok()?.as_str()?.to_string())),
+                None => Some((module, "NOT_PROVISIONED".to_string())),
+            }
+        })
+        .collect()
+}
+
 /// Queries every row of the tenant table with partition key `id`.
 async fn query_rows(connection: &Connection, id: &str) -> anyhow::Result<Vec<HashMap<String, AttributeValue>>> {
     let table = connection.names().tenant_table();
@@ -321,4 +438,54 @@ pub fn command_prefix(global: &GlobalArgs) -> String {
         }
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use tps_core::status::ModuleStatus;
+
+    use super::*;
+
+    fn module_status(state: ModuleState) -> ModuleStatus {
+        serde_json::from_value(json!({"state": state, "updatedAt": "2026-01-01T00:00:00.000Z"})).unwrap()
+    }
+
+    fn status_with(modules: &[(Module, ModuleState)]) -> TenantStatus {
+        let mut status: TenantStatus = serde_json::from_value(json!({
+            "tenantId": "acme", "customerName": "Acme", "status": "PARTIAL", "digest": "d",
+            "action": "PROVISION", "updatedAt": "2026-01-01T00:00:00.000Z"
+        }))
+        .unwrap();
+        for (module, state) in modules {
+            status.modules.insert(*module, module_status(*state));
+        }
+        status
+    }
+
+    #[test]
+    fn pending_skips_active_modules() {
+        let row = json!({"AMC": {}, "SponsoredAds": {}, "DSP": null});
+        let status = status_with(&[(Module::Amc, ModuleState::Active), (Module::SponsoredAds, ModuleState::Failed)]);
+
+        let pending = pending_modules(&row, Some(&status));
+
+        assert_eq!(pending, vec![(Module::SponsoredAds, "FAILED".to_string())]);
+    }
+
+    #[test]
+    fn pending_without_status_lists_every_module() {
+        let row = json!({"AMC": {}, "DSP": {}});
+
+        let pending = pending_modules(&row, None);
+
+        assert_eq!(pending, vec![(Module::Amc, "NOT_PROVISIONED".to_string()), (Module::Dsp, "NOT_PROVISIONED".to_string())]);
+    }
+
+    #[test]
+    fn pending_is_empty_when_all_active() {
+        let row = json!({"AMC": {}});
+        let status = status_with(&[(Module::Amc, ModuleState::Active)]);
+
+        assert!(pending_modules(&row, Some(&status)).is_empty());
+    }
 }

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use aws_sdk_s3::types::{Tag, Tagging};
 use common::{amc_record, example, queue_lock, runtime, tps, write_json};
 use predicates::prelude::*;
 use serde_json::{json, Value};
@@ -112,7 +113,74 @@ fn put_rejects_duplicate_tenant_id() {
         .arg(&first)
         .assert()
         .code(0)
+        .stdout(predicate::str::contains("tenant duplicate-id (First Name)"))
+        .stdout(predicate::str::contains("is unchanged"))
+        .stdout(predicate::str::contains("tenant rerun duplicate-id"));
+
+    let mut changed = amc_record("duplicate-id", "First Name");
+    changed["endemicType"] = json!("NON_ENDEMIC");
+    let changed = write_json("duplicate-changed.json", &changed);
+    runtime
+        .tps()
+        .args(["tenant", "put"])
+        .arg(&changed)
+        .assert()
+        .code(0)
         .stdout(predicate::str::contains("updated tenant duplicate-id"));
+}
+
+/// A module that failed is provisioned again by `tps tenant rerun` once its
+/// cause is gone, here a bucket name taken by another tenant.
+#[test]
+fn rerun_provisions_failed_module() {
+    let runtime = runtime();
+    let bucket = "tps-rerun-taken-bucket";
+    let s3 = runtime.s3();
+    common::block_on(async {
+        s3.create_bucket().bucket(bucket).send().await.expect("s3:CreateBucket");
+        let tag = Tag::builder().key("tps:tenant").value("someone-else").build().unwrap();
+        let tagging = Tagging::builder().tag_set(tag).build().unwrap();
+        s3.put_bucket_tagging().bucket(bucket).tagging(tagging).send().await.expect("s3:PutBucketTagging");
+    });
+    let mut record = amc_record("rerun-blocked", "Rerun Blocked");
+    record["AMC"]["amcS3BucketName"] = json!(bucket);
+    let path = write_json("rerun-blocked.json", &record);
+    runtime.tps().args(["tenant", "put"]).arg(&path).assert().code(0);
+    let failed = runtime.wait_for_status("rerun-blocked", "FAILED", PROVISIONING_TIMEOUT);
+    assert_eq!(failed["modules"]["AMC"]["state"], "FAILED", "{failed}");
+
+    // NOTE: moto 5.2.5 keeps a deleted bucket's tags for the next bucket of
+    // that name, so the tags go first. On AWS, deleting the bucket is enough.
+    common::block_on(async {
+        s3.delete_bucket_tagging().bucket(bucket).send().await.expect("s3:DeleteBucketTagging");
+        s3.delete_bucket().bucket(bucket).send().await.expect("s3:DeleteBucket");
+    });
+    runtime
+        .tps()
+        .args(["tenant", "rerun", "rerun-blocked"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("requested a re-run of tenant rerun-blocked: AMC (FAILED)"))
+        .stdout(predicate::str::contains("watch --until-terminal rerun-blocked"));
+    let active = runtime.wait_for_status("rerun-blocked", "ACTIVE", PROVISIONING_TIMEOUT);
+    assert_eq!(active["modules"]["AMC"]["outputs"]["bucketName"], bucket, "{active}");
+
+    runtime
+        .tps()
+        .args(["tenant", "rerun", "rerun-blocked"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("nothing to re-run: every module of tenant rerun-blocked is ACTIVE"));
+}
+
+#[test]
+fn rerun_unknown_tenant_exit_1() {
+    runtime()
+        .tps()
+        .args(["tenant", "rerun", "no-such-tenant"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no tenant no-such-tenant in table"));
 }
 
 #[test]

@@ -147,6 +147,12 @@ impl Runtime {
         });
     }
 
+    /// An S3 client of the emulator, for the resources a test sets up itself.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = block_on(tps_local::sdk_config(&self.endpoint, &self.region));
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build())
+    }
+
     /// Polls `tps status ID` until the tenant reaches `state`; returns its
     /// JSON status. Panics after `timeout`.
     pub fn wait_for_status(&self, id: &str, state: &str, timeout: Duration) -> Value {
