@@ -30,11 +30,17 @@ pub struct Record {
     pub row: Result<Value, String>,
 }
 
+/// Keys that the AWS CLI prints next to `Item` or `Items` in the responses
+/// of `get-item`, `query` and `scan`.
+const RESPONSE_METADATA: &[&str] = &["Count", "ScannedCount", "ConsumedCapacity", "LastEvaluatedKey", "NextToken"];
+
 /// Reads the records of `path` (`-` for standard input). The file may contain
-/// one record, a JSON list of records, or the AWS CLI's `{"Item": ...}` or
-/// `{"Items": [...]}`, each record plain or DynamoDB JSON. Fails only when
-/// the file cannot be read; a file that is not JSON gives one record whose
-/// row is the parse error.
+/// one record, a JSON list of records, the AWS CLI's `get-item`, `query` or
+/// `scan` output (`{"Item": ...}` or `{"Items": [...]}`), or JSON Lines,
+/// one record or `{"Item": ...}` per line as a DynamoDB export writes them.
+/// Each record may be plain or DynamoDB JSON. Fails only when the file
+/// cannot be read; text that is not JSON gives a record whose row is the
+/// parse error.
 pub fn read_records(path: &Path) -> anyhow::Result<Vec<Record>> {
     let label = display(path);
     let text = if path == Path::new("-") {
@@ -49,36 +55,93 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<Record>> {
 
 /// Splits the JSON text of a file into records; see [`read_records`].
 pub fn parse_records(text: &str, label: &str) -> Vec<Record> {
-    let document: Value = match serde_json::from_str(text) {
-        Ok(document) => document,
-        Err(error) => {
-            return vec![Record { label: label.to_string(), format: Format::Json, row: Err(format!("not valid JSON: {error}")) }];
-        }
-    };
-    let (items, listed) = match document {
-        Value::Array(items) => (items, true),
-        Value::Object(mut object) if object.len() == 1 && object.get("Items").is_some_and(Value::is_array) => {
-            let Some(Value::Array(items)) = object.remove("Items") else { unreachable!("checked above") };
-            (items, true)
-        }
-        Value::Object(mut object) if object.len() == 1 && object.get("Item").is_some_and(Value::is_object) => {
-            (vec![object.remove("Item").expect("checked above")], false)
-        }
-        other => (vec![other], false),
-    };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let label = if listed { format!("{label}[{index}]") } else { label.to_string() };
-            match item {
-                Value::Object(object) if is_dynamodb_json(&object) => {
-                    Record { label, format: Format::Dynamodb, row: from_dynamodb_json(object) }
-                }
-                other => Record { label, format: Format::Json, row: Ok(other) },
+    let mut documents = Vec::new();
+    let mut failure = None;
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    loop {
+        let line = line_at(text, stream.byte_offset());
+        match stream.next() {
+            None => break,
+            Some(Ok(document)) => documents.push((line, document)),
+            Some(Err(error)) => {
+                failure = Some((line, format!("not valid JSON: {error}")));
+                break;
             }
-        })
-        .collect()
+        }
+    }
+
+    let mut records = match documents.len() {
+        0 => Vec::new(),
+        1 => {
+            let (_, document) = documents.pop().expect("one document");
+            from_document(document, label)
+        }
+        _ => documents
+            .into_iter()
+            .map(|(line, document)| {
+                let item = match document {
+                    Value::Object(mut object) if object.len() == 1 && object.get("Item").is_some_and(Value::is_object) => {
+                        object.remove("Item").expect("checked above")
+                    }
+                    other => other,
+                };
+                record(format!("{label}:{line}"), item)
+            })
+            .collect(),
+    };
+    match failure {
+        Some((line, message)) if !records.is_empty() => records.push(Record {
+            label: format!("{label}:{line}"),
+            format: Format::Json,
+            row: Err(message),
+        }),
+        Some((_, message)) => records.push(Record { label: label.to_string(), format: Format::Json, row: Err(message) }),
+        None if records.is_empty() => records.push(Record {
+            label: label.to_string(),
+            format: Format::Json,
+            row: Err("empty: expected a tenant record, a JSON object".to_string()),
+        }),
+        None => {}
+    }
+    records
+}
+
+/// Splits one JSON document: a list, an AWS CLI response or one record.
+fn from_document(document: Value, label: &str) -> Vec<Record> {
+    let is_response = |object: &Map<String, Value>, key: &str| {
+        object.keys().all(|k| k == key || RESPONSE_METADATA.contains(&k.as_str()))
+    };
+    match document {
+        Value::Array(items) => {
+            items.into_iter().enumerate().map(|(index, item)| record(format!("{label}[{index}]"), item)).collect()
+        }
+        Value::Object(mut object) if object.get("Items").is_some_and(Value::is_array) && is_response(&object, "Items") => {
+            let Some(Value::Array(items)) = object.remove("Items") else { unreachable!("checked above") };
+            items.into_iter().enumerate().map(|(index, item)| record(format!("{label}[{index}]"), item)).collect()
+        }
+        Value::Object(mut object) if object.get("Item").is_some_and(Value::is_object) && is_response(&object, "Item") => {
+            vec![record(label.to_string(), object.remove("Item").expect("checked above"))]
+        }
+        other => vec![record(label.to_string(), other)],
+    }
+}
+
+/// Makes the record of one item, converting DynamoDB JSON to plain JSON.
+fn record(label: String, item: Value) -> Record {
+    match item {
+        Value::Object(object) if is_dynamodb_json(&object) => {
+            Record { label, format: Format::Dynamodb, row: from_dynamodb_json(object) }
+        }
+        other => Record { label, format: Format::Json, row: Ok(other) },
+    }
+}
+
+/// Returns the 1-based line of the first character at or after `offset`
+/// that is not whitespace.
+fn line_at(text: &str, offset: usize) -> usize {
+    let rest = &text[offset.min(text.len())..];
+    let start = offset + (rest.len() - rest.trim_start().len());
+    text[..start.min(text.len())].matches('\n').count() + 1
 }
 
 /// Returns whether every attribute of `object` is a DynamoDB JSON value
@@ -175,6 +238,63 @@ mod tests {
         let bad_number = parse_records(r#"{"customerId": {"S": "a"}, "n": {"N": "many"}}"#, "n.json");
         assert_eq!(bad_number[0].format, Format::Dynamodb);
         assert!(bad_number[0].row.is_err(), "{:?}", bad_number[0].row);
+    }
+
+    #[test]
+    fn scan_output_with_metadata() {
+        let text = r#"{"Items": [{"customerId": {"S": "a"}}], "Count": 1, "ScannedCount": 1, "ConsumedCapacity": null}"#;
+
+        let records = parse_records(text, "scan.json");
+
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].label, "scan.json[0]");
+        assert_eq!(records[0].row.as_ref().unwrap()["customerId"], "a");
+    }
+
+    #[test]
+    fn get_item_output_with_metadata() {
+        let records = parse_records(r#"{"Item": {"customerId": {"S": "a"}}, "ConsumedCapacity": null}"#, "get.json");
+
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].row.as_ref().unwrap()["customerId"], "a");
+    }
+
+    #[test]
+    fn record_named_items_is_one_record() {
+        let records = parse_records(r#"{"Items": [], "customerId": "a"}"#, "r.json");
+
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].row.as_ref().unwrap()["customerId"], "a");
+    }
+
+    #[test]
+    fn json_lines_with_export_items() {
+        let text = "{\"customerId\": \"a\"}\n\n{\"Item\": {\"customerId\": {\"S\": \"b\"}}}\n";
+
+        let records = parse_records(text, "rows.jsonl");
+
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].label, "rows.jsonl:1");
+        assert_eq!(records[1].label, "rows.jsonl:3");
+        assert_eq!(records[1].format, Format::Dynamodb);
+        assert_eq!(records[1].row.as_ref().unwrap()["customerId"], "b");
+    }
+
+    #[test]
+    fn json_lines_broken_line_is_reported() {
+        let records = parse_records("{\"customerId\": \"a\"}\n{\"customerId\": \n", "rows.jsonl");
+
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].label, "rows.jsonl:2");
+        assert!(records[1].row.as_ref().unwrap_err().starts_with("not valid JSON"), "{:?}", records[1].row);
+    }
+
+    #[test]
+    fn empty_file_is_an_error() {
+        let records = parse_records("  \n", "empty.json");
+
+        assert_eq!(records.len(), 1);
+        assert!(records[0].row.as_ref().unwrap_err().starts_with("empty"), "{:?}", records[0].row);
     }
 
     #[test]

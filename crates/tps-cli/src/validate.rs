@@ -14,10 +14,12 @@ use crate::output::{exit, print_json, OutputFormat};
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
-    /// Tenant record files. Each contains one record or a JSON list of records,
-    /// in plain JSON or DynamoDB JSON ({"customerId": {"S": "..."}}, also
-    /// wrapped in the AWS CLI's {"Item": ...} or {"Items": [...]}). `-`
-    /// reads standard input.
+    /// Tenant record files. Each contains one record, a JSON list of
+    /// records, the output of `aws dynamodb get-item`, `query` or `scan`
+    /// ({"Item": ...} or {"Items": [...]}), or JSON Lines with one record
+    /// or {"Item": ...} per line, as a DynamoDB export to S3 writes them.
+    /// Records may be plain JSON or DynamoDB JSON
+    /// ({"customerId": {"S": "..."}}). `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 

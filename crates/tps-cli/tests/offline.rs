@@ -82,17 +82,31 @@ fn validate_dynamodb_json() {
 
 #[test]
 fn validate_aws_cli_items_list() {
+    // As `aws dynamodb scan` prints it, with the counts next to the items.
     let items = json!({"Items": [
         {"customerId": {"S": "first-one"}, "customerName": {"S": "First"}, "customerPrefix": {"S": "first"},
          "endemicType": {"S": "ENDEMIC"}, "AMC": {"M": {"amcOrangeAwsAccount": {"S": "111122223333"}}}},
         {"customerId": {"S": "x"}}
-    ]});
+    ], "Count": 2, "ScannedCount": 2, "ConsumedCapacity": null});
     let path = write_json("scan-output.json", &items);
     let assert = tps().arg("validate").arg(&path).assert().code(1);
     let stdout = common::stdout(assert.get_output());
     assert!(stdout.contains("scan-output.json[0] (DynamoDB JSON): valid: tenant first-one"), "{stdout}");
     assert!(stdout.contains("scan-output.json[1] (DynamoDB JSON): invalid"), "{stdout}");
     assert!(stdout.contains("customerId: must be 3 to 40"), "{stdout}");
+}
+
+#[test]
+fn validate_json_lines_names_lines() {
+    let path = scratch_dir().join("rows.jsonl");
+    let valid = serde_json::to_string(&amc_record("line-one", "Line One")).unwrap();
+    std::fs::write(&path, format!("{valid}\n{{\"customerId\": \"Bad_Id\"}}\n")).unwrap();
+
+    let assert = tps().arg("validate").arg(&path).assert().code(1);
+
+    let stdout = common::stdout(assert.get_output());
+    assert!(stdout.contains("rows.jsonl:1: valid: tenant line-one"), "{stdout}");
+    assert!(stdout.contains("rows.jsonl:2: invalid"), "{stdout}");
 }
 
 #[test]
