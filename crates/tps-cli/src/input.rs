@@ -74,7 +74,15 @@ pub fn parse_records(text: &str, label: &str) -> Vec<Record> {
         0 => Vec::new(),
         1 => {
             let (_, document) = documents.pop().expect("one document");
-            from_document(document, label)
+            let records = from_document(document, label);
+            if records.is_empty() {
+                return vec![Record {
+                    label: label.to_string(),
+                    format: Format::Json,
+                    row: Err("no records: the list is empty".to_string()),
+                }];
+            }
+            records
         }
         _ => documents
             .into_iter()
@@ -287,6 +295,16 @@ mod tests {
         assert_eq!(records.len(), 2);
         assert_eq!(records[1].label, "rows.jsonl:2");
         assert!(records[1].row.as_ref().unwrap_err().starts_with("not valid JSON"), "{:?}", records[1].row);
+    }
+
+    #[test]
+    fn empty_list_is_an_error() {
+        for text in ["[]", r#"{"Items": [], "Count": 0, "ScannedCount": 0}"#] {
+            let records = parse_records(text, "none.json");
+
+            assert_eq!(records.len(), 1, "{text}");
+            assert!(records[0].row.as_ref().unwrap_err().starts_with("no records"), "{:?}", records[0].row);
+        }
     }
 
     #[test]

@@ -92,7 +92,8 @@ pub fn render(statuses: &[TenantStatus], now: chrono::DateTime<chrono::Utc>) -> 
     for status in statuses {
         let mut details = vec![status.action.as_str().to_string()];
         if !status.errors.is_empty() {
-            details.push(format!("{} validation errors", status.errors.len()));
+            let count = status.errors.len();
+            details.push(format!("{count} validation error{}", if count == 1 { "" } else { "s" }));
         }
         table.row(vec![
             status.tenant_id.clone(),

@@ -10,6 +10,7 @@ use anyhow::bail;
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
+use tps_core::action::{decide, Decision, StreamEventName};
 use tps_core::status::{ModuleState, TenantState, TenantStatus};
 use tps_core::Module;
 
@@ -30,7 +31,9 @@ pub enum TenantCommand {
     /// already used by a row with another customerName is rejected the same
     /// way, because a tenant id must be unique.
     Put(PutArgs),
-    /// Print the rows with this customerId as JSON.
+    /// Print the row of this customerId as a JSON object; with --output json,
+    /// a JSON list of its rows. Rows with the same customerId (which the
+    /// service rejects) are printed as a list, with a warning.
     Get {
         /// The tenant id (customerId).
         #[arg(value_name = "ID")]
@@ -134,6 +137,20 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     }
     let created = names.is_empty();
     let unchanged = existing.into_iter().map(input::from_item).any(|stored| stored.ok().as_ref() == Some(&row));
+    let status = status::fetch(&connection, &tenant.customer_id).await?;
+    if let Some(error) = status.as_ref().and_then(|s| s.prefix_change_error(&tenant)) {
+        eprintln!("{}: invalid: 1 error\n  {error}", args.file.display());
+        eprintln!("error: tenant record not written: fix the error above, then run `tps tenant put` again");
+        return Ok(ExitCode::from(exit::FAILURE));
+    }
+    // The stream function's own decision, for a record as new as the
+    // recorded one: an ACTIVE tenant whose module sections are unchanged
+    // starts no execution.
+    let settled = status.as_ref().is_some_and(|s| {
+        let sequence_number = s.sequence_number.as_deref().unwrap_or("0");
+        s.status == TenantState::Active
+            && matches!(decide(StreamEventName::Modify, &tenant, Some(s), sequence_number), Decision::Skip { .. })
+    });
 
     connection
         .dynamodb()
@@ -151,6 +168,7 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             "table": table,
             "created": created,
             "unchanged": unchanged,
+            "executionExpected": !unchanged && !settled,
         }))?,
         OutputFormat::Text if unchanged => {
             println!("tenant {} ({}) in table {table} is unchanged", tenant.customer_id, tenant.customer_name);
@@ -160,6 +178,10 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 command_prefix(global),
                 tenant.customer_id
             );
+        }
+        OutputFormat::Text if settled => {
+            println!("updated tenant {} ({}) in table {table}", tenant.customer_id, tenant.customer_name);
+            println!("no module section changed and every module is ACTIVE, so no execution starts");
         }
         OutputFormat::Text => {
             let verb = if created { "created" } else { "updated" };
@@ -178,13 +200,20 @@ async fn get(id: &str, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(exit::FAILURE));
     }
     let rows = items.into_iter().map(input::from_item).collect::<anyhow::Result<Vec<Value>>>()?;
-    match global.output {
-        OutputFormat::Json => print_json(&rows)?,
-        OutputFormat::Text => {
-            for row in &rows {
-                print_json(row)?;
-            }
+    match (global.output, rows.as_slice()) {
+        (OutputFormat::Text, [row]) => print_json(row)?,
+        (OutputFormat::Text, _) => {
+            let names: Vec<String> = rows.iter().map(|row| format!("{:?}", text(row, "customerName"))).collect();
+            eprintln!(
+                "warning: tenant {id} has {} rows ({}), but a tenant id must be unique and the stream function rejects all but the first; \
+                 delete the extra rows from table {}",
+                rows.len(),
+                names.join(", "),
+                connection.names().tenant_table()
+            );
+            print_json(&rows)?;
         }
+        (OutputFormat::Json, _) => print_json(&rows)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -243,7 +272,10 @@ async fn delete(id: &str, yes: bool, global: &GlobalArgs) -> anyhow::Result<Exit
 
     if !yes {
         if !std::io::stdin().is_terminal() {
-            bail!("tenant {id} not deleted: deleting needs a confirmation, but standard input is not a terminal; pass --yes to delete without asking");
+            eprintln!(
+                "error: tenant {id} not deleted: deleting needs a confirmation, but standard input is not a terminal; pass --yes to delete without asking"
+            );
+            return Ok(ExitCode::from(exit::FAILURE));
         }
         let names: Vec<String> = items.iter().filter_map(|item| string_attribute(item, "customerName")).collect();
         let retention = items

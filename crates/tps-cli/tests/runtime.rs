@@ -174,6 +174,56 @@ fn rerun_provisions_failed_module() {
 }
 
 #[test]
+fn put_change_of_active_tenant() {
+    let runtime = runtime();
+    let mut record = amc_record("settled-tenant", "Settled Tenant");
+    let path = write_json("settled-tenant.json", &record);
+    runtime.tps().args(["tenant", "put"]).arg(&path).assert().code(0);
+    runtime.wait_for_status("settled-tenant", "ACTIVE", PROVISIONING_TIMEOUT);
+
+    record["endemicType"] = json!("NON_ENDEMIC");
+    let path = write_json("settled-tenant.json", &record);
+    runtime
+        .tps()
+        .args(["tenant", "put"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no module section changed and every module is ACTIVE"));
+
+    record["customerPrefix"] = json!("renamed");
+    let path = write_json("settled-tenant.json", &record);
+    runtime
+        .tps()
+        .args(["tenant", "put"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("customerPrefix: cannot change from \"settled-tenant\" to \"renamed\""))
+        .stderr(predicate::str::contains("not written"));
+    let assert = runtime.tps().args(["tenant", "get", "settled-tenant"]).assert().code(0);
+    let row: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(row["customerPrefix"], "settled-tenant");
+}
+
+#[test]
+fn get_two_rows_prints_list_and_warns() {
+    let runtime = runtime();
+    runtime.put_row_directly(&amc_record("two-rows", "First Row"));
+    runtime.put_row_directly(&amc_record("two-rows", "Second Row"));
+
+    let assert = runtime
+        .tps()
+        .args(["tenant", "get", "two-rows"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("warning: tenant two-rows has 2 rows"));
+
+    let rows: Value = serde_json::from_slice(&assert.get_output().stdout).expect("one JSON document");
+    assert_eq!(rows.as_array().map(Vec::len), Some(2), "{rows}");
+}
+
+#[test]
 fn rerun_unknown_tenant_exit_1() {
     runtime()
         .tps()
@@ -212,7 +262,7 @@ fn delete_needs_yes_without_terminal() {
         .args(["tenant", "delete", "deleted-tenant"])
         .write_stdin("y\n")
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicate::str::contains("pass --yes"));
     runtime.tps().args(["tenant", "get", "deleted-tenant"]).assert().code(0);
 

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::module::Module;
+use crate::tenant::TenantRecord;
 use crate::validate::FieldError;
 use crate::workflow::Action;
 
@@ -104,6 +105,27 @@ pub struct TenantStatus {
     /// Validation errors of a `FAILED` row that was never provisioned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+impl TenantStatus {
+    /// Returns the error for `tenant` when it changes `customerPrefix` while
+    /// modules named with the recorded prefix exist: renaming would leave
+    /// them behind, still granting access.
+    pub fn prefix_change_error(&self, tenant: &TenantRecord) -> Option<FieldError> {
+        let recorded = self.customer_prefix.as_deref()?;
+        let provisioned = self.modules.values().any(|m| m.state != ModuleState::Removed);
+        if recorded == tenant.customer_prefix || !provisioned {
+            return None;
+        }
+        Some(FieldError {
+            path: "customerPrefix".into(),
+            message: format!(
+                "cannot change from {recorded:?} to {:?} while modules named with it exist; \
+                 restore {recorded:?}, or offboard the tenant (delete the row) and onboard it again with the new prefix",
+                tenant.customer_prefix
+            ),
+        })
+    }
 }
 
 /// Aggregates module outcomes into the tenant's state: every enabled module

@@ -18,7 +18,7 @@ use tps_core::catalogue::DatasetCatalogue;
 use tps_core::digest::{short_hash, ConfigDigest};
 use tps_core::events::{EventType, Notification};
 use tps_core::ports::{EventBus, PortError, StartOutcome, StatusStore, Workflow, WriteOutcome};
-use tps_core::status::{ModuleState, TenantState, TenantStatus};
+use tps_core::status::{TenantState, TenantStatus};
 use tps_core::validate::{validate, FieldError, ValidationErrors};
 use tps_core::workflow::{execution_name, Action, ExecutionInput};
 use tps_core::TenantRecord;
@@ -192,7 +192,8 @@ async fn handle_valid(
         return Ok(());
     }
 
-    if let Some(error) = status.as_ref().and_then(|s| prefix_change(s, &tenant, event)) {
+    let prefix_error = status.as_ref().filter(|_| event != StreamEventName::Remove).and_then(|s| s.prefix_change_error(&tenant));
+    if let Some(error) = prefix_error {
         tracing::warn!(errors = %error, "row rejected: customerPrefix changed while modules are provisioned");
         let row = serde_json::to_value(&tenant).unwrap_or_default();
         return reject(&row, &tenant.customer_id, ValidationErrors(vec![error]), sequence_number, deps).await;
@@ -261,25 +262,6 @@ async fn handle_valid(
         tracing::info!("the execution has recorded this record's status already; kept it");
     }
     Ok(())
-}
-
-/// The error for a row that changes `customerPrefix` while modules named
-/// with the old prefix exist: renaming would leave them behind, still
-/// granting access.
-fn prefix_change(status: &TenantStatus, tenant: &TenantRecord, event: StreamEventName) -> Option<FieldError> {
-    let recorded = status.customer_prefix.as_deref()?;
-    let provisioned = status.modules.values().any(|m| m.state != ModuleState::Removed);
-    if event == StreamEventName::Remove || recorded == tenant.customer_prefix || !provisioned {
-        return None;
-    }
-    Some(FieldError {
-        path: "customerPrefix".into(),
-        message: format!(
-            "cannot change from {recorded:?} to {:?} while modules named with it exist; \
-             restore {recorded:?}, or offboard the tenant (delete the row) and onboard it again with the new prefix",
-            tenant.customer_prefix
-        ),
-    })
 }
 
 /// Marks an `IN_PROGRESS` status whose execution has stopped as `FAILED`

@@ -34,7 +34,7 @@ pub enum ProvisionError {
     #[error(transparent)]
     Aws(#[from] PortError),
     /// A resource with the tenant's name belongs to someone else.
-    #[error("{resource} exists and belongs to {owner}; rename the tenant's prefix or remove that resource")]
+    #[error("{resource} exists and belongs to {owner}; remove that resource, or give the tenant other names: amcS3BucketName for an AMC bucket, or customerPrefix while no module exists")]
     Conflict { resource: String, owner: String },
     /// The module's section is missing or unusable.
     #[error("{0}")]
