@@ -62,8 +62,8 @@ impl StatusStore for DynamoStatusStore {
 }
 
 impl DynamoStatusStore {
-    /// Puts `status`; if it carries a sequence number, only when the stored
-    /// item has none or `order` holds between the stored and the new key.
+    /// Puts `status`. A status with a sequence number is written only when
+    /// the stored item has none or the condition `order` is true.
     async fn write(&self, status: &TenantStatus, order: &str) -> Result<WriteOutcome, PortError> {
         let mut item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(status)
             .map_err(|e| PortError::permanent("dynamodb:PutItem", format!("status does not serialize: {e}")))?;
@@ -81,7 +81,10 @@ impl DynamoStatusStore {
         match request.set_item(Some(item)).send().await {
             Ok(_) => Ok(WriteOutcome::Written),
             Err(error) if code_of(&error) == Some("ConditionalCheckFailedException") => {
-                tracing::info!(condition = order, "status not written: the table holds a status from the same or a newer stream record");
+                tracing::info!(
+                    condition = order,
+                    "status not written: the stored status is from a newer stream record, or from the same one when the condition is <"
+                );
                 Ok(WriteOutcome::Stale)
             }
             Err(error) => Err(classify("dynamodb:PutItem", &error)),

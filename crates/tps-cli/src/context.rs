@@ -2,6 +2,7 @@
 //! `--team` and `--env` (defaults from `ddk.json`), the region, the endpoint
 //! and the credentials of the AWS clients.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,10 +12,12 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::config::{Credentials, ProvideCredentials};
+use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Args;
 use tps_core::naming::StackNames;
 use tps_core::settings::DdkConfig;
 
+use crate::errors::{describe, Resource};
 use crate::output::OutputFormat;
 
 /// Variable that contains the local runtime's endpoint for `--local`.
@@ -281,6 +284,19 @@ impl Connection {
 
     pub fn names(&self) -> &StackNames {
         &self.target.names
+    }
+
+    /// Reads every item of `table`, following pagination.
+    pub async fn scan(&self, table: &str) -> anyhow::Result<Vec<HashMap<String, AttributeValue>>> {
+        self.dynamodb()
+            .scan()
+            .table_name(table)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|error| describe(self, "dynamodb:Scan", Resource::Table(table), &error))
     }
 
     /// Describes where the calls go, for messages.

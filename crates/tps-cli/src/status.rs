@@ -21,7 +21,6 @@ pub struct StatusArgs {
 pub async fn run(args: StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let connection = Target::resolve(global)?.connect().await?;
     let table = connection.names().status_table();
-    let dynamodb = connection.dynamodb();
 
     let statuses: Vec<TenantStatus> = match &args.id {
         Some(id) => match fetch(&connection, id).await? {
@@ -34,15 +33,7 @@ pub async fn run(args: StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitCo
             }
         },
         None => {
-            let items = dynamodb
-                .scan()
-                .table_name(&table)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .map_err(|error| describe(&connection, "dynamodb:Scan", Resource::Table(&table), &error))?;
+            let items = connection.scan(&table).await?;
             let mut statuses = Vec::new();
             for item in items {
                 let tenant = item.get("tenantId").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();

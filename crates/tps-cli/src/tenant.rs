@@ -10,9 +10,10 @@ use anyhow::bail;
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
-use tps_core::action::{decide, Decision, StreamEventName};
-use tps_core::status::{ModuleState, TenantState, TenantStatus};
-use tps_core::Module;
+use tps_core::action::{decide, Decision, ModuleOperation, StreamEventName};
+use tps_core::status::{TenantState, TenantStatus};
+use tps_core::workflow::ModuleTask;
+use tps_core::{Module, TenantRecord};
 
 use crate::context::{Connection, GlobalArgs, Target};
 use crate::errors::{describe, Resource};
@@ -57,17 +58,25 @@ pub enum TenantCommand {
     /// Provision again the modules of a tenant that are not ACTIVE, after
     /// the cause of their failure is fixed.
     ///
-    /// Sets the row's attribute rerunRequestedAt to the current time. The
-    /// row's stream record then starts an execution for every enabled module
-    /// that is not ACTIVE, and ACTIVE modules are left alone. Writing the same
-    /// row again with `tps tenant put` starts nothing, because DynamoDB writes
-    /// no stream record for a write that changes no attribute. Exit code 0
-    /// also when every module is ACTIVE and nothing is written.
-    Rerun {
-        /// The tenant id (customerId).
-        #[arg(value_name = "ID")]
-        id: String,
-    },
+    /// Validates the stored row, then sets its attribute rerunRequestedAt to
+    /// the current time. The row's stream record then starts an execution
+    /// for every enabled module that is not ACTIVE, and ACTIVE modules are
+    /// left alone. Writing the same row again with `tps tenant put` starts
+    /// nothing, because DynamoDB writes no stream record for a write that
+    /// changes no attribute. Exit code 0 also when the stream function would
+    /// start nothing, in which case nothing is written. Exit code 1 when the
+    /// row is invalid.
+    Rerun(RerunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RerunArgs {
+    /// The tenant id (customerId).
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    #[command(flatten)]
+    pub catalogue: CatalogueArg,
 }
 
 #[derive(Args, Debug)]
@@ -92,7 +101,7 @@ pub async fn run(command: TenantCommand, global: &GlobalArgs) -> anyhow::Result<
         TenantCommand::Get { id } => get(&id, global).await,
         TenantCommand::List => list(global).await,
         TenantCommand::Delete { id, yes } => delete(&id, yes, global).await,
-        TenantCommand::Rerun { id } => rerun(&id, global).await,
+        TenantCommand::Rerun(args) => rerun(args, global).await,
     }
 }
 
@@ -143,14 +152,10 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: tenant record not written: fix the error above, then run `tps tenant put` again");
         return Ok(ExitCode::from(exit::FAILURE));
     }
-    // The stream function's own decision, for a record as new as the
-    // recorded one: an ACTIVE tenant whose module sections are unchanged
-    // starts no execution.
-    let settled = status.as_ref().is_some_and(|s| {
-        let sequence_number = s.sequence_number.as_deref().unwrap_or("0");
-        s.status == TenantState::Active
-            && matches!(decide(StreamEventName::Modify, &tenant, Some(s), sequence_number), Decision::Skip { .. })
-    });
+    let skipped = match next_decision(&tenant, status.as_ref()) {
+        Decision::Skip { reason } => Some(reason),
+        Decision::Run { .. } => None,
+    };
 
     connection
         .dynamodb()
@@ -168,7 +173,7 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             "table": table,
             "created": created,
             "unchanged": unchanged,
-            "executionExpected": !unchanged && !settled,
+            "executionExpected": !unchanged && skipped.is_none(),
         }))?,
         OutputFormat::Text if unchanged => {
             println!("tenant {} ({}) in table {table} is unchanged", tenant.customer_id, tenant.customer_name);
@@ -179,9 +184,9 @@ async fn put(args: PutArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 tenant.customer_id
             );
         }
-        OutputFormat::Text if settled => {
+        OutputFormat::Text if skipped.is_some() => {
             println!("updated tenant {} ({}) in table {table}", tenant.customer_id, tenant.customer_name);
-            println!("no module section changed and every module is ACTIVE, so no execution starts");
+            println!("no execution starts: {}", skipped.unwrap_or_default());
         }
         OutputFormat::Text => {
             let verb = if created { "created" } else { "updated" };
@@ -221,16 +226,7 @@ async fn get(id: &str, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 async fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let connection = Target::resolve(global)?.connect().await?;
     let table = connection.names().tenant_table();
-    let items = connection
-        .dynamodb()
-        .scan()
-        .table_name(&table)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|error| describe(&connection, "dynamodb:Scan", Resource::Table(&table), &error))?;
+    let items = connection.scan(&table).await?;
     let mut rows = items.into_iter().map(input::from_item).collect::<anyhow::Result<Vec<Value>>>()?;
     rows.sort_by(|a, b| {
         let key = |row: &Value| (text(row, "customerId"), text(row, "customerName"));
@@ -324,7 +320,8 @@ async fn delete(id: &str, yes: bool, global: &GlobalArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-async fn rerun(id: &str, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+async fn rerun(args: RerunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let id = args.id.as_str();
     let connection = Target::resolve(global)?.connect().await?;
     let table = connection.names().tenant_table();
     let items = query_rows(&connection, id).await?;
@@ -332,33 +329,41 @@ async fn rerun(id: &str, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: no tenant {id} in table {table}; list tenants with `tps tenant list`");
         return Ok(ExitCode::from(exit::FAILURE));
     };
-    let row = input::from_item(item.clone())?;
-    let status = status::fetch(&connection, id).await?;
 
-    if let Some(status) = status.as_ref().filter(|s| s.status == TenantState::Failed && !s.errors.is_empty()) {
-        eprintln!("error: the row of tenant {id} was rejected, so a re-run would be rejected again:");
-        for error in &status.errors {
-            eprintln!("  {error}");
+    let row = input::from_item(item.clone())?;
+    let tenant = match tps_core::validate::validate(&row, &args.catalogue.load()?) {
+        Ok(tenant) => tenant,
+        Err(errors) => {
+            eprintln!("error: the row of tenant {id} in table {table} is invalid, so the stream function would reject it again:");
+            for error in &errors.0 {
+                eprintln!("  {error}");
+            }
+            eprintln!("fix the row and write it with `{} tenant put FILE`", command_prefix(global));
+            return Ok(ExitCode::from(exit::FAILURE));
         }
-        eprintln!("fix the row and write it with `{} tenant put FILE`", command_prefix(global));
-        return Ok(ExitCode::from(exit::FAILURE));
-    }
-    let pending = pending_modules(&row, status.as_ref());
-    let pending_json: Vec<Value> =
-        pending.iter().map(|(module, state)| json!({"module": module, "state": state})).collect();
-    if pending.is_empty() {
-        match global.output {
-            OutputFormat::Json => print_json(&json!({"tenantId": id, "table": table, "rerun": false, "modules": pending_json}))?,
-            OutputFormat::Text => println!("nothing to re-run: every module of tenant {id} is ACTIVE"),
+    };
+
+    let status = status::fetch(&connection, id).await?;
+    let running = status.as_ref().filter(|s| s.status == TenantState::InProgress);
+    let tasks = match (next_decision(&tenant, status.as_ref()), running) {
+        (Decision::Run { tasks, .. }, _) => tasks,
+        // The stream function runs the row again if the recorded execution
+        // has stopped, which only it checks.
+        (Decision::Skip { .. }, Some(running)) => {
+            let execution = running.execution_arn.as_deref().unwrap_or("unknown");
+            eprintln!(
+                "warning: tenant {id} is IN_PROGRESS (execution {execution}); the re-run starts only if that execution has stopped"
+            );
+            Vec::new()
         }
-        return Ok(ExitCode::SUCCESS);
-    }
-    if let Some(status) = status.as_ref().filter(|s| s.status == TenantState::InProgress) {
-        let execution = status.execution_arn.as_deref().unwrap_or("unknown");
-        eprintln!(
-            "warning: tenant {id} is IN_PROGRESS (execution {execution}); the re-run starts only if that execution has stopped"
-        );
-    }
+        (Decision::Skip { reason }, None) => {
+            match global.output {
+                OutputFormat::Json => print_json(&json!({"tenantId": id, "table": table, "rerun": false, "reason": reason}))?,
+                OutputFormat::Text => println!("nothing to re-run: {reason}"),
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
 
     let mut key = HashMap::new();
     for attribute in ["customerId", "customerName"] {
@@ -384,33 +389,47 @@ async fn rerun(id: &str, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             "tenantId": id,
             "table": table,
             "rerun": true,
-            "modules": pending_json,
+            "tasks": tasks,
             "rerunRequestedAt": now,
         }))?,
+        OutputFormat::Text if running.is_some() && tasks.is_empty() => println!("requested a re-run of tenant {id}"),
         OutputFormat::Text => {
-            let listed: Vec<String> = pending.iter().map(|(module, state)| format!("{module} ({state})")).collect();
-            println!("requested a re-run of tenant {id}: {}", listed.join(", "));
+            println!("requested a re-run of tenant {id}: {}", describe_tasks(&tasks, status.as_ref()));
             println!("follow it with: {} watch --until-terminal {id}", command_prefix(global));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lists the modules `row` enables that `status` does not record as
-/// `ACTIVE`, with their recorded state or `NOT_PROVISIONED`.
-fn pending_modules(row: &Value, status: Option<&TenantStatus>) -> Vec<(Module, String)> {
-    Module::ALL
-        .into_iter()
-        .filter(|module| row.get(module.section()).is_some_and(|section| !section.is_null()))
-        .filter_map(|module| {
-            let recorded = status.and_then(|s| s.modules.get(&module));
-            match recorded.map(|m| m.state) {
-                Some(ModuleState::Active) => None,
-                Some(state) => Some((module, serde_json::to_value(state).ok()?.as_str()?.to_string())),
-                None => Some((module, "NOT_PROVISIONED".to_string())),
-            }
+/// Decides, as the stream function does, what a new `MODIFY` record of
+/// `tenant` starts, given the tenant's recorded status.
+fn next_decision(tenant: &TenantRecord, status: Option<&TenantStatus>) -> Decision {
+    let sequence_number = status.and_then(|s| s.sequence_number.as_deref()).unwrap_or("0");
+    decide(StreamEventName::Modify, tenant, status, sequence_number)
+}
+
+/// Describes module tasks for a message, such as `provision AMC (FAILED)`,
+/// with each module's recorded state.
+fn describe_tasks(tasks: &[ModuleTask], status: Option<&TenantStatus>) -> String {
+    if tasks.is_empty() {
+        return "no module needs provisioning, and the execution records the tenant's status again".to_string();
+    }
+    let described: Vec<String> = tasks
+        .iter()
+        .map(|task| {
+            let operation = match task.operation {
+                ModuleOperation::Provision => "provision",
+                ModuleOperation::Deprovision => "deprovision",
+            };
+            let state = status
+                .and_then(|s| s.modules.get(&task.module))
+                .and_then(|m| serde_json::to_value(m.state).ok())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "NOT_PROVISIONED".to_string());
+            format!("{operation} {} ({state})", task.module)
         })
-        .collect()
+        .collect();
+    described.join(", ")
 }
 
 /// Queries every row of the tenant table with partition key `id`.
@@ -474,50 +493,38 @@ pub fn command_prefix(global: &GlobalArgs) -> String {
 
 #[cfg(test)]
 mod tests {
-    use tps_core::status::ModuleStatus;
+    use tps_core::status::{ModuleState, ModuleStatus};
 
     use super::*;
 
-    fn module_status(state: ModuleState) -> ModuleStatus {
-        serde_json::from_value(json!({"state": state, "updatedAt": "2026-01-01T00:00:00.000Z"})).unwrap()
+    fn task(module: Module, operation: ModuleOperation) -> ModuleTask {
+        ModuleTask { module, operation, module_digest: None }
     }
 
-    fn status_with(modules: &[(Module, ModuleState)]) -> TenantStatus {
+    fn status_with(module: Module, state: ModuleState) -> TenantStatus {
         let mut status: TenantStatus = serde_json::from_value(json!({
             "tenantId": "acme", "customerName": "Acme", "status": "PARTIAL", "digest": "d",
             "action": "PROVISION", "updatedAt": "2026-01-01T00:00:00.000Z"
         }))
         .unwrap();
-        for (module, state) in modules {
-            status.modules.insert(*module, module_status(*state));
-        }
+        let module_status: ModuleStatus =
+            serde_json::from_value(json!({"state": state, "updatedAt": "2026-01-01T00:00:00.000Z"})).unwrap();
+        status.modules.insert(module, module_status);
         status
     }
 
     #[test]
-    fn pending_skips_active_modules() {
-        let row = json!({"AMC": {}, "SponsoredAds": {}, "DSP": null});
-        let status = status_with(&[(Module::Amc, ModuleState::Active), (Module::SponsoredAds, ModuleState::Failed)]);
+    fn tasks_show_recorded_state() {
+        let status = status_with(Module::Amc, ModuleState::Failed);
+        let tasks = [task(Module::Amc, ModuleOperation::Provision), task(Module::Dsp, ModuleOperation::Deprovision)];
 
-        let pending = pending_modules(&row, Some(&status));
+        let text = describe_tasks(&tasks, Some(&status));
 
-        assert_eq!(pending, vec![(Module::SponsoredAds, "FAILED".to_string())]);
+        assert_eq!(text, "provision AMC (FAILED), deprovision DSP (NOT_PROVISIONED)");
     }
 
     #[test]
-    fn pending_without_status_lists_every_module() {
-        let row = json!({"AMC": {}, "DSP": {}});
-
-        let pending = pending_modules(&row, None);
-
-        assert_eq!(pending, vec![(Module::Amc, "NOT_PROVISIONED".to_string()), (Module::Dsp, "NOT_PROVISIONED".to_string())]);
-    }
-
-    #[test]
-    fn pending_is_empty_when_all_active() {
-        let row = json!({"AMC": {}});
-        let status = status_with(&[(Module::Amc, ModuleState::Active)]);
-
-        assert!(pending_modules(&row, Some(&status)).is_empty());
+    fn no_tasks_is_described() {
+        assert!(describe_tasks(&[], None).starts_with("no module needs provisioning"));
     }
 }

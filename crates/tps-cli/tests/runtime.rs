@@ -160,7 +160,7 @@ fn rerun_provisions_failed_module() {
         .args(["tenant", "rerun", "rerun-blocked"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("requested a re-run of tenant rerun-blocked: AMC (FAILED)"))
+        .stdout(predicate::str::contains("requested a re-run of tenant rerun-blocked: provision AMC (FAILED)"))
         .stdout(predicate::str::contains("watch --until-terminal rerun-blocked"));
     let active = runtime.wait_for_status("rerun-blocked", "ACTIVE", PROVISIONING_TIMEOUT);
     assert_eq!(active["modules"]["AMC"]["outputs"]["bucketName"], bucket, "{active}");
@@ -170,7 +170,7 @@ fn rerun_provisions_failed_module() {
         .args(["tenant", "rerun", "rerun-blocked"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("nothing to re-run: every module of tenant rerun-blocked is ACTIVE"));
+        .stdout(predicate::str::contains("nothing to re-run: every enabled module is already active"));
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn put_change_of_active_tenant() {
         .arg(&path)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("no module section changed and every module is ACTIVE"));
+        .stdout(predicate::str::contains("no execution starts: every enabled module is already active"));
 
     record["customerPrefix"] = json!("renamed");
     let path = write_json("settled-tenant.json", &record);
@@ -221,6 +221,22 @@ fn get_two_rows_prints_list_and_warns() {
 
     let rows: Value = serde_json::from_slice(&assert.get_output().stdout).expect("one JSON document");
     assert_eq!(rows.as_array().map(Vec::len), Some(2), "{rows}");
+}
+
+#[test]
+fn rerun_invalid_row_exit_1() {
+    let runtime = runtime();
+    let mut row = amc_record("rerun-invalid", "Rerun Invalid");
+    row["AMC"]["amcOrangeAwsAccount"] = json!("123");
+    runtime.put_row_directly(&row);
+
+    runtime
+        .tps()
+        .args(["tenant", "rerun", "rerun-invalid"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is invalid, so the stream function would reject it again"))
+        .stderr(predicate::str::contains("AMC.amcOrangeAwsAccount: must be 12 digits"));
 }
 
 #[test]

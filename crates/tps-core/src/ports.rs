@@ -102,7 +102,7 @@ pub mod memory {
     }
 
     impl MemoryStatus {
-        /// Writes `status` unless `stale` holds for the order of its
+        /// Writes `status` unless `stale` returns true for the order of its
         /// sequence number against the stored one.
         fn write(&self, status: &TenantStatus, stale: impl Fn(std::cmp::Ordering) -> bool) -> WriteOutcome {
             let mut items = self.0.lock().unwrap();

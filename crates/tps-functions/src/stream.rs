@@ -192,7 +192,10 @@ async fn handle_valid(
         return Ok(());
     }
 
-    let prefix_error = status.as_ref().filter(|_| event != StreamEventName::Remove).and_then(|s| s.prefix_change_error(&tenant));
+    let prefix_error = match (&status, event) {
+        (Some(status), StreamEventName::Insert | StreamEventName::Modify) => status.prefix_change_error(&tenant),
+        _ => None,
+    };
     if let Some(error) = prefix_error {
         tracing::warn!(errors = %error, "row rejected: customerPrefix changed while modules are provisioned");
         let row = serde_json::to_value(&tenant).unwrap_or_default();
@@ -259,7 +262,7 @@ async fn handle_valid(
     in_progress.updated_at = now();
     in_progress.errors.clear();
     if deps.status.put_if_newer(&in_progress).await? == WriteOutcome::Stale {
-        tracing::info!("the execution has recorded this record's status already; kept it");
+        tracing::info!("IN_PROGRESS not written: the execution has recorded a status for this record already");
     }
     Ok(())
 }

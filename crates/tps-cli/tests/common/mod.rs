@@ -147,7 +147,8 @@ impl Runtime {
         });
     }
 
-    /// An S3 client of the emulator, for the resources a test sets up itself.
+    /// Builds an S3 client of the emulator, for the resources a test sets
+    /// up itself.
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let config = block_on(tps_local::sdk_config(&self.endpoint, &self.region));
         aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build())
